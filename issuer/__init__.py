@@ -1,0 +1,3 @@
+"""issuer (in progress)."""
+
+__all__: list[str] = []

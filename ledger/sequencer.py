@@ -1,0 +1,149 @@
+"""The sequencer: gathers appends into batches and integrates each in one commit.
+
+An append waits until its batch is committed (entries, tiles and the signed
+checkpoint in one transaction) and only then learns its index. A batch closes
+when it holds ``batch_size`` entries or ``batch_delay`` seconds after its first
+entry arrived, whichever comes first. Several sequencers, in one process or in
+many, may share a store: the store's write lock orders their batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.errors import EntryError, StoreError
+from ledger.store.log import LogStore, SignCheckpoint
+from ledger.tiles import MAX_ENTRY_SIZE
+
+
+@dataclass(frozen=True)
+class Sequenced:
+    """An appended entry: its index and the checkpoint that first commits it."""
+
+    index: int
+    tree_size: int
+    checkpoint: str
+
+
+class Sequencer:
+    """Batches appends to a :class:`LogStore` from a background thread."""
+
+    def __init__(
+        self,
+        store: LogStore,
+        sign: SignCheckpoint,
+        *,
+        clock: Callable[[], datetime],
+        batch_size: int = 256,
+        batch_delay: float = 0.01,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._store = store
+        self._sign = sign
+        self._clock = clock
+        self._batch_size = batch_size
+        self._batch_delay = batch_delay
+        self._queue: queue.Queue[tuple[bytes, Future[Sequenced]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the integrating thread (idempotent)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="carbonlabel-sequencer", daemon=True
+                )
+                self._thread.start()
+
+    def close(self) -> None:
+        """Integrate what is queued, then stop."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def submit(self, entry: bytes) -> Future[Sequenced]:
+        """Queue ``entry``; the future resolves after the commit that includes it.
+
+        Raises EntryError at once for an empty or oversized entry, StoreError
+        if the sequencer is closed.
+        """
+        if not entry:
+            raise EntryError("entry is empty")
+        if len(entry) > MAX_ENTRY_SIZE:
+            raise EntryError(f"entry has {len(entry)} bytes; at most {MAX_ENTRY_SIZE} allowed")
+        if self._closed:
+            raise StoreError("the sequencer is closed")
+        self.start()
+        future: Future[Sequenced] = Future()
+        self._queue.put((entry, future))
+        return future
+
+    def append(self, entry: bytes, timeout: float | None = 60.0) -> Sequenced:
+        """Append and wait for the commit (blocking)."""
+        return self.submit(entry).result(timeout)
+
+    async def append_async(self, entry: bytes) -> Sequenced:
+        """Append and await the commit without blocking the event loop."""
+        return await asyncio.wrap_future(self.submit(entry))
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is None:
+                break
+            batch = [item]
+            deadline = time.monotonic() + self._batch_delay
+            while len(batch) < self._batch_size:
+                remaining = deadline - time.monotonic()
+                try:
+                    if remaining > 0:
+                        nxt = self._queue.get(timeout=remaining)
+                    else:
+                        nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stopping = True
+                    break
+                batch.append(nxt)
+            self._integrate(batch)
+        # drain whatever arrived before close()
+        rest: list[tuple[bytes, Future[Sequenced]]] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                rest.append(item)
+        for start in range(0, len(rest), self._batch_size):
+            self._integrate(rest[start : start + self._batch_size])
+
+    def _integrate(self, batch: list[tuple[bytes, Future[Sequenced]]]) -> None:
+        live = [(entry, future) for entry, future in batch if future.set_running_or_notify_cancel()]
+        if not live:
+            return
+        try:
+            appended = self._store.integrate([e for e, _ in live], self._sign, self._clock())
+        except Exception as exc:  # every waiter learns why its batch failed
+            for _, future in live:
+                future.set_exception(exc)
+            return
+        for offset, (_, future) in enumerate(live):
+            future.set_result(
+                Sequenced(appended.first_index + offset, appended.size, appended.checkpoint)
+            )

@@ -1,0 +1,3 @@
+"""The carbon-label vocabulary (in progress)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""verifier (in progress)."""
+
+__all__: list[str] = []
