@@ -11,6 +11,7 @@ import sys
 import click
 import typer
 
+from app.cli_credentials import credential_app, keys_app
 from app.cli_log import log_app
 from app.cli_serve import serve
 
@@ -22,6 +23,8 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(log_app, name="log")
+cli.add_typer(keys_app, name="keys")
+cli.add_typer(credential_app, name="credential")
 cli.command("serve")(serve)
 
 

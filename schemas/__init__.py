@@ -1,3 +1,65 @@
-"""The carbon-label vocabulary (in progress)."""
+"""The carbon-label vocabulary: JSON Schemas, the JSON-LD context, validation, grading."""
 
-__all__: list[str] = []
+from schemas.errors import (
+    NOT_GRADABLE_REASONS,
+    FieldError,
+    IdentifierError,
+    InvalidGTIN,
+    InvalidUSCC,
+    NotGradable,
+    SchemaError,
+    SchemaValidationError,
+    UnknownSchemaKind,
+)
+from schemas.grading import (
+    RATIO_PLACES,
+    ClassBoundary,
+    Footprint,
+    GradeOutcome,
+    grade,
+    rule_digest,
+)
+from schemas.validate import (
+    check_gtin,
+    check_uscc,
+    schema_document,
+    untp_dcc_schema_document,
+    validate,
+    validate_untp_dcc,
+)
+from schemas.vocabulary import (
+    DCC_CONTEXTS,
+    KINDS,
+    LABEL_CONTEXT_URL,
+    RECOGNITION_CONTEXTS,
+    context_documents,
+)
+
+__all__ = [
+    "DCC_CONTEXTS",
+    "KINDS",
+    "LABEL_CONTEXT_URL",
+    "NOT_GRADABLE_REASONS",
+    "RATIO_PLACES",
+    "RECOGNITION_CONTEXTS",
+    "ClassBoundary",
+    "FieldError",
+    "Footprint",
+    "GradeOutcome",
+    "IdentifierError",
+    "InvalidGTIN",
+    "InvalidUSCC",
+    "NotGradable",
+    "SchemaError",
+    "SchemaValidationError",
+    "UnknownSchemaKind",
+    "check_gtin",
+    "check_uscc",
+    "context_documents",
+    "grade",
+    "rule_digest",
+    "schema_document",
+    "untp_dcc_schema_document",
+    "validate",
+    "validate_untp_dcc",
+]

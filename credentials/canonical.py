@@ -1,0 +1,303 @@
+"""Canonicalization: RDFC-1.0 (via pyld, in "safe mode") and JCS (RFC 8785).
+
+RDFC-1.0 (W3C RDF Dataset Canonicalization, the algorithm pyld calls
+``URDNA2015``) is what ``eddsa-rdfc-2022`` hashes; JCS is what
+``eddsa-jcs-2022`` hashes.
+
+Safe mode. JSON-LD expansion silently drops properties whose terms the active
+contexts do not define, and keeps relative type IRIs that RDF conversion then
+drops. A signature over such a document would not cover what the reader sees,
+so :func:`expand` raises :class:`~credentials.errors.UndefinedTermError` instead,
+naming the term and, where it can be found, its JSON pointer:
+
+* a property dropped during expansion (undefined term, term mapped to null,
+  keyword-like key);
+* a property or ``@type`` IRI that looks like a compact IRI with an undefined
+  prefix (``gdcl:pcf`` without the context defining ``gdcl``);
+* a ``@type`` value or node ``@id`` that is not an absolute IRI.
+
+Speed (DESIGN.md "Known costs"). pyld keys its processed-context cache on a
+fresh UUID for every non-propagating (type-scoped) context application and
+re-serialises each scoped context with JCS to look it up, so a document with
+many typed nodes re-processes the same contexts hundreds of times. Active
+contexts and context documents are immutable here (bundled or registered
+once), so :class:`_Processor` memoises ``_process_context`` on the identity
+of the (frozen) active context and of the local context; the memo pins both
+objects so identities cannot be reused. Resolved remote contexts are kept in a
+module-level cache that only this module uses.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, Final
+
+import rfc8785
+from frozendict import frozendict
+from pyld import jsonld
+from pyld.canon import URDNA2015, UnknownFormatError
+from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
+
+from credentials.errors import CanonicalizationError, ContextError, UndefinedTermError
+from credentials.loader import document_loader
+
+__all__ = ["canonicalize_expanded", "canonicalize_jcs", "canonicalize_rdfc", "expand"]
+
+_KNOWN_IRI_SCHEMES: Final = frozenset(
+    {"http", "https", "urn", "did", "tag", "mailto", "data", "ipfs", "ipns", "ni", "geo", "file"}
+)
+"""Schemes accepted for property and type IRIs: anything else there is almost
+certainly a compact IRI whose prefix no context defines."""
+
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$")
+
+_MEMO_MAX: Final = 4096
+_memo_lock = threading.Lock()
+_memo: OrderedDict[tuple[Any, ...], tuple[Any, Any, Any]] = OrderedDict()
+_resolved_cache: dict[str, Any] = {}
+"""pyld's shared resolved-context cache, URL/JCS key → {tag: ResolvedContext}.
+Bounded by the set of known context URLs and the scoped contexts inside them."""
+
+
+class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld processor with a processed-context memo and dropped-property tracking."""
+
+    def __init__(self) -> None:
+        super().__init__(on_property_dropped=self._property_dropped)
+        self._stack: list[tuple[Any, Any]] = []
+        self.dropped: list[tuple[Any, Any, str | None]] = []
+
+    def _property_dropped(self, expanded_property: str | None) -> None:
+        if self._stack:
+            active_ctx, element = self._stack[-1]
+            self.dropped.append((active_ctx, element, expanded_property))
+
+    def _expand_object(self, active_ctx: Any, active_property: Any, expanded_active_property: Any,
+                       element: Any, *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+        self._stack.append((active_ctx, element))
+        try:
+            return super()._expand_object(
+                active_ctx, active_property, expanded_active_property, element, *args, **kwargs
+            )
+        finally:
+            self._stack.pop()
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: dict[str, Any],
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        cacheable = cycles is None and isinstance(active_ctx, frozendict)
+        key: tuple[Any, ...] | None = None
+        if cacheable:
+            if isinstance(local_ctx, str):
+                ctx_key: Any = local_ctx
+            elif isinstance(local_ctx, list) and all(isinstance(c, str) for c in local_ctx):
+                ctx_key = tuple(local_ctx)
+            else:
+                ctx_key = id(local_ctx)
+            key = (
+                id(active_ctx),
+                ctx_key,
+                override_protected,
+                propagate,
+                validate_scoped,
+                options.get("base"),
+                options.get("processingMode"),
+            )
+            with _memo_lock:
+                hit = _memo.get(key)
+                if hit is not None:
+                    _memo.move_to_end(key)
+                    return hit[2]
+        result = super()._process_context(
+            active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+        )
+        if key is not None and isinstance(result, frozendict):
+            with _memo_lock:
+                _memo[key] = (active_ctx, local_ctx, result)
+                if len(_memo) > _MEMO_MAX:
+                    _memo.popitem(last=False)
+        return result
+
+
+def _options() -> dict[str, Any]:
+    return {
+        "base": None,
+        "documentLoader": document_loader,
+        "contextResolver": ContextResolver(_resolved_cache, document_loader),
+        "processingMode": "json-ld-1.1",
+    }
+
+
+def _context_error(exc: BaseException) -> ContextError | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ContextError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _pointer(path: list[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _walk(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, [*path, k])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, [*path, i])
+
+
+def _find_key(document: Any, key: str, within: Any = None) -> str | None:
+    """JSON pointer to ``key`` in the first object equal to ``within`` (or any object)."""
+    for path, node in _walk(document, []):
+        if isinstance(node, dict) and key in node and (within is None or node == within):
+            return _pointer([*path, key])
+    return None
+
+
+def _find_value(document: Any, value: str) -> str | None:
+    for path, node in _walk(document, []):
+        if node == value or (isinstance(node, list) and value in node):
+            return _pointer(path)
+    return None
+
+
+def _undefined_prefix(iri: str) -> bool:
+    scheme, _, rest = iri.partition(":")
+    return scheme.lower() not in _KNOWN_IRI_SCHEMES and not rest.startswith("//")
+
+
+def _check_node(node: dict[str, Any], document: dict[str, Any]) -> None:
+    for key in node:
+        if key[:1] != "@" and _undefined_prefix(key):
+            raise UndefinedTermError(key, _find_key(document, key), "term with undefined prefix")
+    for type_iri in node.get("@type", ()):
+        if not isinstance(type_iri, str):
+            continue
+        if not _ABSOLUTE_IRI.match(type_iri):
+            raise UndefinedTermError(type_iri, _find_value(document, type_iri), "undefined type")
+        if _undefined_prefix(type_iri):
+            raise UndefinedTermError(
+                type_iri, _find_value(document, type_iri), "type with undefined prefix"
+            )
+    node_id = node.get("@id")
+    if isinstance(node_id, str) and node_id[:2] != "_:" and not _ABSOLUTE_IRI.match(node_id):
+        raise UndefinedTermError(node_id, _find_value(document, node_id), "relative @id")
+
+
+def _check_expanded(expanded: Any, document: dict[str, Any]) -> None:
+    stack = [expanded]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict) and "@value" not in item:
+            _check_node(item, document)
+            stack.extend(v for v in item.values() if isinstance(v, list | dict))
+
+
+def _report_dropped(proc: _Processor, document: dict[str, Any]) -> None:
+    active_ctx, element, expanded_property = proc.dropped[0]
+    term: str | None = None
+    if isinstance(element, dict):
+        for k in sorted(element):
+            if k == "@context" or jsonld._is_keyword(k):
+                continue
+            exp = proc._expand_iri(active_ctx, k, vocab=True)
+            if exp is None or not (jsonld._is_absolute_iri(exp) or jsonld._is_keyword(exp)):
+                term = k
+                break
+    if term is None:
+        term = expanded_property or "?"
+    raise UndefinedTermError(term, _find_key(document, term, element))
+
+
+def expand(document: dict[str, Any]) -> list[Any]:
+    """JSON-LD 1.1 expansion in safe mode, with the offline loader and no base IRI.
+
+    Raises ContextError (unknown context URL), UndefinedTermError (dropped or
+    undefined term, relative type or id), CanonicalizationError (invalid JSON-LD).
+    """
+    if not isinstance(document, dict):
+        raise CanonicalizationError("JSON-LD document must be an object")
+    proc = _Processor()
+    try:
+        expanded: list[Any] = proc.expand(document, _options())
+    except jsonld.JsonLdError as exc:
+        ctx_err = _context_error(exc)
+        if ctx_err is not None:
+            raise ContextError(ctx_err.url, str(ctx_err)) from exc
+        raise CanonicalizationError(f"JSON-LD expansion failed: {exc}") from exc
+    if proc.dropped:
+        _report_dropped(proc, document)
+    _check_expanded(expanded, document)
+    return expanded
+
+
+def canonicalize_rdfc(document: dict[str, Any]) -> str:
+    """RDFC-1.0 canonical N-Quads of ``document`` (vc-di-eddsa §3.3.3/§3.3.4 use this).
+
+    Each quad ends with ``\\n``. Expands once in safe mode (:func:`expand`) and
+    canonicalizes the expanded form. Raises as :func:`expand`.
+    """
+    return canonicalize_expanded(expand(document))
+
+
+def canonicalize_expanded(expanded: list[Any]) -> str:
+    """RDFC-1.0 canonical N-Quads of an already expanded document (from :func:`expand`).
+
+    Builds the RDF dataset straight from the expanded form (JSON-LD 1.1 API
+    "Deserialize JSON-LD to RDF", the second half of pyld's ``to_rdf``) so the
+    document is not expanded twice. Raises CanonicalizationError.
+    """
+    proc = jsonld.JsonLdProcessor()
+    options = _options()
+    options.update(
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "produceGeneralizedRdf": False,
+            "rdfDirection": None,
+        }
+    )
+    try:
+        issuer = IdentifierIssuer("_:b")
+        node_map: dict[str, Any] = {"@default": {}}
+        proc._create_node_map(expanded, node_map, "@default", issuer)
+        dataset = {
+            name: proc._graph_to_rdf(graph, issuer, options)
+            for name, graph in sorted(node_map.items())
+            if name == "@default" or jsonld._is_absolute_iri(name)
+        }
+        nquads: str = URDNA2015().main(dataset, options)
+    except (jsonld.JsonLdError, UnknownFormatError) as exc:
+        raise CanonicalizationError(f"RDFC-1.0 canonicalization failed: {exc}") from exc
+    return nquads
+
+
+def canonicalize_jcs(value: Any) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme serialization (UTF-8 bytes).
+
+    Raises CanonicalizationError for values JCS cannot represent (NaN, integers
+    beyond IEEE 754 double precision, non-JSON types).
+    """
+    try:
+        out: bytes = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise CanonicalizationError(f"JCS canonicalization failed: {exc}") from exc
+    return out

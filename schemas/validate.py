@@ -1,0 +1,528 @@
+"""Validate carbon-label documents and report every error with its JSON pointer.
+
+``validate(kind, document)`` checks a document against the JSON Schema (2020-12) of
+its kind (``schemas/json/<kind>.schema.json``); label and grade credentials are also
+checked against the bundled UNTP Digital Conformity Credential schema. Checks that
+JSON Schema cannot express (GB 32100-2015 check characters, GS1 check digits,
+consistency between fields) run in the same pass, so one ``SchemaValidationError``
+lists every problem at once, each as a ``FieldError`` with an RFC 6901 pointer.
+
+JSON Schema ``pattern`` is an ECMA-262 regular expression: an anchored pattern
+(``^...$``) is applied here with ``re.fullmatch``, so a trailing newline never slips
+through Python's ``$``.
+"""
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+
+from schemas.errors import (
+    FieldError,
+    InvalidGTIN,
+    InvalidUSCC,
+    SchemaValidationError,
+    UnknownSchemaKind,
+)
+from schemas.vocabulary import (
+    DOWNSTREAM_STAGES,
+    KIND_GRADE_CREDENTIAL,
+    KIND_GRADING_RULE,
+    KIND_LABEL_CREDENTIAL,
+    KIND_LABEL_REQUEST,
+    KIND_RECOGNITION_CREDENTIAL,
+    KINDS,
+    SCHEMA_BASE_URL,
+)
+
+__all__ = [
+    "check_gtin",
+    "check_uscc",
+    "schema_document",
+    "untp_dcc_schema_document",
+    "validate",
+    "validate_untp_dcc",
+]
+
+UNTP_DCC_SCHEMA_FILE: Final = "untp-dcc-schema.json"
+UNTP_DCC_KIND: Final = "UntpDigitalConformityCredential"
+
+# GB 32100-2015 §4: the 31 characters of a USCC (no I, O, S, V, Z) and the weights
+# of positions 1..17 (3**(i-1) mod 31).
+_USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_DATE_TIME: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_URI: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
+_DIGITAL_LINK_GTIN: Final = re.compile(r"/01/([0-9]{14})(?:/|$)")
+# Stage emissions must add up to the total within this share of it (rounding).
+_STAGE_SUM_TOLERANCE: Final = Decimal("0.01")
+
+
+def check_uscc(code: str) -> None:
+    """Check a Unified Social Credit Code (统一社会信用代码), GB 32100-2015.
+
+    18 characters from the GB 32100 character set, a 6-digit administrative
+    division code in positions 3-8, and the check character of §4 in position 18.
+    Raises :class:`~schemas.errors.InvalidUSCC` naming what is wrong.
+    """
+    if not isinstance(code, str) or len(code) != 18:
+        raise InvalidUSCC("must be 18 characters (GB 32100-2015)")
+    for char in code:
+        if char not in _USCC_CHARSET:
+            raise InvalidUSCC(
+                f"must use only digits and the capital letters {_USCC_CHARSET[10:]} "
+                f"(found {char!r})"
+            )
+    if not code[2:8].isdigit():
+        raise InvalidUSCC("characters 3 to 8 must be the 6-digit administrative division code")
+    total = sum(_USCC_CHARSET.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
+    expected = _USCC_CHARSET[(31 - total % 31) % 31]
+    if code[17] != expected:
+        raise InvalidUSCC(
+            f"must be a valid USCC check character (expected {expected}, found {code[17]})"
+        )
+
+
+def check_gtin(gtin: str) -> str:
+    """Check a GTIN-8, -12, -13 or -14 and return it as GTIN-14 (GS1 General Specifications §7.9).
+
+    Raises :class:`~schemas.errors.InvalidGTIN` on non-digits, a wrong length or a
+    wrong mod-10 check digit.
+    """
+    if not isinstance(gtin, str) or not gtin.isascii() or not gtin.isdigit():
+        raise InvalidGTIN("must contain only the digits 0-9")
+    if len(gtin) not in (8, 12, 13, 14):
+        raise InvalidGTIN("must be 8, 12, 13 or 14 digits")
+    body = gtin[:-1]
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    expected = (10 - total % 10) % 10
+    if int(gtin[-1]) != expected:
+        raise InvalidGTIN(
+            f"must be a valid GTIN check digit (expected {expected}, found {gtin[-1]})"
+        )
+    return gtin.zfill(14)
+
+
+def validate(kind: str, document: Mapping[str, Any]) -> None:
+    """Validate ``document`` as ``kind`` (one of :data:`schemas.vocabulary.KINDS`).
+
+    Raises :class:`~schemas.errors.UnknownSchemaKind` for an unknown kind and
+    :class:`~schemas.errors.SchemaValidationError` listing every error otherwise.
+    Label and grade credentials must also conform to the UNTP DCC schema.
+    """
+    compiled = _compiled()
+    if kind not in KINDS:
+        raise UnknownSchemaKind(kind)
+    errors = list(_field_errors(compiled[kind].iter_errors(document)))
+    if kind in (KIND_LABEL_CREDENTIAL, KIND_GRADE_CREDENTIAL):
+        errors.extend(_field_errors(compiled[UNTP_DCC_KIND].iter_errors(document)))
+    failed = {e.pointer for e in errors}
+    errors.extend(e for e in _SEMANTIC_CHECKS[kind](document) if e.pointer not in failed)
+    _raise_if_any(kind, errors)
+
+
+def validate_untp_dcc(document: Mapping[str, Any]) -> None:
+    """Validate ``document`` against the bundled UNTP Digital Conformity Credential schema.
+
+    Raises :class:`~schemas.errors.SchemaValidationError` listing every error.
+    """
+    errors = list(_field_errors(_compiled()[UNTP_DCC_KIND].iter_errors(document)))
+    _raise_if_any(UNTP_DCC_KIND, errors)
+
+
+def schema_document(kind: str) -> dict[str, Any]:
+    """The JSON Schema of ``kind`` as a fresh dict (for publishing or OpenAPI)."""
+    if kind not in KINDS:
+        raise UnknownSchemaKind(kind)
+    return _load_json("json", f"{kind}.schema.json")
+
+
+def untp_dcc_schema_document() -> dict[str, Any]:
+    """The bundled UNTP DCC JSON Schema as a fresh dict."""
+    return _load_json("untp", UNTP_DCC_SCHEMA_FILE)
+
+
+# --- compiling -------------------------------------------------------------------
+
+
+def _load_json(folder: str, name: str) -> dict[str, Any]:
+    text = resources.files("schemas").joinpath(folder, name).read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _pattern(
+    validator: Validator, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """``pattern`` with ECMA-262 anchoring: ``^...$`` must match the whole string."""
+    if not isinstance(instance, str):
+        return
+    regex = _regex(pattern)
+    anchored = pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
+    matched = regex.fullmatch(instance) if anchored else regex.search(instance)
+    if matched is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _is_date_time(value: object) -> bool:
+    return not isinstance(value, str) or _timestamp(value) is not None
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if _DATE.fullmatch(value) is None:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checks("date-time")(_is_date_time)
+    checker.checks("date")(_is_date)
+    checker.checks("uri")(_is_uri)
+    return checker
+
+
+@cache
+def _compiled() -> dict[str, Validator]:
+    """Every validator, built once on first use."""
+    # types-jsonschema leaves `extend` untyped; it returns a validator class.
+    cls: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {"pattern": _pattern}
+    )
+    names = [*KINDS, "common"]
+    documents = {name: _load_json("json", f"{name}.schema.json") for name in names}
+    registry: Registry[Any] = Registry().with_resources(
+        (SCHEMA_BASE_URL + f"{name}.schema.json", Resource.from_contents(doc))
+        for name, doc in documents.items()
+    )
+    checker = _format_checker()
+    compiled: dict[str, Validator] = {}
+    for kind in KINDS:
+        cls.check_schema(documents[kind])
+        compiled[kind] = cls(documents[kind], registry=registry, format_checker=checker)
+    untp = _load_json("untp", UNTP_DCC_SCHEMA_FILE)
+    compiled[UNTP_DCC_KIND] = cls(untp, format_checker=checker)
+    return compiled
+
+
+# --- turning jsonschema errors into FieldErrors ---------------------------------
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+_TYPE_NAMES: Final = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "object": "an object",
+    "array": "an array",
+    "boolean": "true or false",
+    "null": "null",
+}
+_PLAIN_VALIDATORS: Final = frozenset({"required", "type", "additionalProperties", "enum"})
+
+
+def _field_errors(errors: Iterable[ValidationError]) -> Iterator[FieldError]:
+    for error in errors:
+        yield from _translate(error)
+
+
+def _translate(error: ValidationError) -> Iterator[FieldError]:
+    pointer = _pointer(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    validator = str(error.validator)
+    value = error.validator_value
+    custom = schema.get("x-error")
+    if isinstance(custom, str) and validator not in _PLAIN_VALIDATORS:
+        yield FieldError(pointer, custom)
+        return
+    if validator == "required":
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        for name in value if isinstance(value, list) else []:
+            if name not in instance and error.message.startswith(repr(name)):
+                yield FieldError(f"{pointer}/{_pointer([name])[1:]}", "is required")
+        return
+    if validator in ("additionalProperties", "unevaluatedProperties"):
+        allowed = schema.get("properties", {})
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        for name in instance:
+            if name not in allowed:
+                yield FieldError(pointer + _pointer([name]), "is not an allowed property here")
+        return
+    if validator in ("anyOf", "oneOf") and error.context:
+        inner = best_match(error.context)
+        yield from _translate(inner)
+        return
+    yield FieldError(pointer, _reason(validator, value, error))
+
+
+def _reason(validator: str, value: Any, error: ValidationError) -> str:
+    simple: dict[str, Callable[[], str]] = {
+        "enum": lambda: "must be one of " + ", ".join(str(v) for v in value),
+        "const": lambda: f"must be {json.dumps(value, ensure_ascii=False)}",
+        "type": lambda: (
+            "must be "
+            + " or ".join(
+                _TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value)
+            )
+        ),
+        "minLength": lambda: (
+            "must not be empty" if value == 1 else f"must be at least {value} characters"
+        ),
+        "maxLength": lambda: f"must be at most {value} characters",
+        "minItems": lambda: (
+            "must not be empty" if value == 1 else f"must have at least {value} items"
+        ),
+        "maxItems": lambda: f"must have at most {value} items",
+        "uniqueItems": lambda: "must not contain duplicate items",
+        "minimum": lambda: f"must be at least {value}",
+        "maximum": lambda: f"must be at most {value}",
+        "exclusiveMinimum": lambda: f"must be greater than {value}",
+        "exclusiveMaximum": lambda: f"must be less than {value}",
+        "pattern": lambda: f"must match the pattern {value}",
+        "format": lambda: f"must be a valid {value}",
+        "not": lambda: "is not allowed",
+        "contains": lambda: "must contain a matching item",
+        "items": lambda: "has more items than allowed",
+        "dependentRequired": lambda: "is missing properties that this one requires",
+    }
+    make = simple.get(validator)
+    return make() if make is not None else error.message
+
+
+def _raise_if_any(kind: str, errors: list[FieldError]) -> None:
+    unique = sorted(set(errors), key=lambda e: (e.pointer, e.reason))
+    if unique:
+        raise SchemaValidationError(kind, unique)
+
+
+# --- checks JSON Schema cannot express -------------------------------------------
+
+
+def _get(document: Any, *path: str | int) -> Any:
+    node = document
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                return None
+        elif not isinstance(node, Mapping) or step not in node:
+            return None
+        node = node[step]
+    return node
+
+
+def _items(document: Any, *path: str | int) -> list[tuple[int, Any]]:
+    node = _get(document, *path)
+    return list(enumerate(node)) if isinstance(node, list) else []
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return Decimal(value)
+    return None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, str) and _DATE_TIME.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def _uscc_at(value: Any, pointer: str) -> Iterator[FieldError]:
+    if isinstance(value, str):
+        try:
+            check_uscc(value)
+        except InvalidUSCC as exc:
+            yield FieldError(pointer, exc.reason)
+
+
+def _gtin_at(value: Any, pointer: str) -> Iterator[FieldError]:
+    if isinstance(value, str):
+        try:
+            check_gtin(value)
+        except InvalidGTIN as exc:
+            yield FieldError(pointer, exc.reason)
+
+
+def _later(document: Any, start: str, end: str) -> Iterator[FieldError]:
+    first, last = _timestamp(_get(document, start)), _timestamp(_get(document, end))
+    if first is not None and last is not None and last <= first:
+        yield FieldError(f"/{end}", f"must be later than {start}")
+
+
+def _footprint_checks(footprint: Any) -> Iterator[FieldError]:
+    """Pointers relative to the footprint block."""
+    if not isinstance(footprint, Mapping):
+        return
+    yield from _later(footprint, "referencePeriodStart", "referencePeriodEnd")
+    stages = _items(footprint, "lifeCycleStageEmissions")
+    seen: set[str] = set()
+    total = Decimal(0)
+    complete = True
+    for index, entry in stages:
+        stage = _get(entry, "stage")
+        where = f"/lifeCycleStageEmissions/{index}/stage"
+        if footprint.get("boundary") == "cradle-to-gate" and stage in DOWNSTREAM_STAGES:
+            yield FieldError(where, f"{stage} is outside a cradle-to-gate boundary")
+        if isinstance(stage, str):
+            if stage in seen:
+                yield FieldError(where, f"{stage} must appear only once")
+            seen.add(stage)
+        emissions = _decimal(_get(entry, "emissions"))
+        if emissions is None:
+            complete = False
+        else:
+            total += emissions
+    pcf = _decimal(footprint.get("pcfExcludingBiogenicUptake"))
+    if (
+        stages
+        and complete
+        and pcf is not None
+        and abs(total - pcf) > abs(pcf) * _STAGE_SUM_TOLERANCE
+    ):
+        yield FieldError(
+            "/lifeCycleStageEmissions",
+            f"stage emissions must add up to pcfExcludingBiogenicUptake ({pcf}) within 1 %; "
+            f"they add up to {total}",
+        )
+
+
+def _rebase(errors: Iterator[FieldError], prefix: str) -> Iterator[FieldError]:
+    for error in errors:
+        yield FieldError(prefix + error.pointer, error.reason)
+
+
+def _check_label_credential(document: Any) -> Iterator[FieldError]:
+    subject = ("credentialSubject",)
+    yield from _later(document, "validFrom", "validUntil")
+    yield from _uscc_at(
+        _get(document, *subject, "issuedToParty", "registeredId"),
+        "/credentialSubject/issuedToParty/registeredId",
+    )
+    for i, _ in _items(document, *subject, "authorisedDistributors"):
+        yield from _uscc_at(
+            _get(document, *subject, "authorisedDistributors", i, "registeredId"),
+            f"/credentialSubject/authorisedDistributors/{i}/registeredId",
+        )
+    gtin = _get(document, *subject, "labelledProduct", "gtin")
+    yield from _gtin_at(gtin, "/credentialSubject/labelledProduct/gtin")
+    link = _get(document, *subject, "labelledProduct", "digitalLink")
+    if isinstance(link, str) and isinstance(gtin, str):
+        found = _DIGITAL_LINK_GTIN.search(link)
+        if found is not None and found.group(1) != gtin:
+            yield FieldError(
+                "/credentialSubject/labelledProduct/digitalLink",
+                f"must carry the labelled GTIN {gtin} after /01/",
+            )
+    for i, _ in _items(document, *subject, "assessment"):
+        for j, _ in _items(document, *subject, "assessment", i, "assessedProduct"):
+            where = f"/credentialSubject/assessment/{i}/assessedProduct/{j}/product/registeredId"
+            registered = _get(
+                document, *subject, "assessment", i, "assessedProduct", j, "product", "registeredId"
+            )
+            if isinstance(registered, str) and isinstance(gtin, str) and registered != gtin:
+                yield FieldError(where, f"must equal the labelled GTIN {gtin}")
+            else:
+                yield from _gtin_at(registered, where)
+    yield from _rebase(
+        _footprint_checks(_get(document, *subject, "carbonFootprint")),
+        "/credentialSubject/carbonFootprint",
+    )
+
+
+def _check_grade_credential(document: Any) -> Iterator[FieldError]:
+    yield from _later(document, "validFrom", "validUntil")
+    yield from _uscc_at(
+        _get(document, "credentialSubject", "issuedToParty", "registeredId"),
+        "/credentialSubject/issuedToParty/registeredId",
+    )
+
+
+def _check_grading_rule(document: Any) -> Iterator[FieldError]:
+    yield from _later(document, "validFrom", "validUntil")
+    classes = _items(document, "classBoundaries")
+    grades: set[str] = set()
+    previous: Decimal | None = None
+    for index, entry in classes:
+        grade = _get(entry, "grade")
+        if isinstance(grade, str):
+            if grade in grades:
+                yield FieldError(f"/classBoundaries/{index}/grade", "must be unique in the rule")
+            grades.add(grade)
+        if not isinstance(entry, Mapping):
+            continue
+        if "maxRatio" not in entry:
+            if index != len(classes) - 1:
+                yield FieldError(
+                    f"/classBoundaries/{index}/maxRatio",
+                    "is required on every class but the last (the open-ended one)",
+                )
+            continue
+        bound = _decimal(entry.get("maxRatio"))
+        if bound is None:
+            continue
+        if previous is not None and bound <= previous:
+            yield FieldError(
+                f"/classBoundaries/{index}/maxRatio",
+                f"must be greater than the previous class's maxRatio ({previous})",
+            )
+        previous = bound
+
+
+def _check_recognition(document: Any) -> Iterator[FieldError]:
+    yield from _later(document, "validFrom", "validUntil")
+
+
+def _check_label_request(document: Any) -> Iterator[FieldError]:
+    yield from _uscc_at(_get(document, "manufacturer", "uscc"), "/manufacturer/uscc")
+    yield from _uscc_at(
+        _get(document, "certification", "verifier", "uscc"), "/certification/verifier/uscc"
+    )
+    for i, _ in _items(document, "authorisedDistributors"):
+        yield from _uscc_at(
+            _get(document, "authorisedDistributors", i, "uscc"), f"/authorisedDistributors/{i}/uscc"
+        )
+    yield from _gtin_at(_get(document, "product", "gtin"), "/product/gtin")
+    yield from _rebase(_footprint_checks(_get(document, "footprint")), "/footprint")
+
+
+_SEMANTIC_CHECKS: Final[dict[str, Callable[[Any], Iterator[FieldError]]]] = {
+    KIND_LABEL_CREDENTIAL: _check_label_credential,
+    KIND_GRADE_CREDENTIAL: _check_grade_credential,
+    KIND_GRADING_RULE: _check_grading_rule,
+    KIND_RECOGNITION_CREDENTIAL: _check_recognition,
+    KIND_LABEL_REQUEST: _check_label_request,
+}
