@@ -29,6 +29,7 @@ module-level cache that only this module uses.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -54,6 +55,12 @@ _KNOWN_IRI_SCHEMES: Final = frozenset(
 certainly a compact IRI whose prefix no context defines."""
 
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$")
+
+_JCS_INT_MAX: Final = 2**53 - 1
+_JCS_INT_MIN: Final = -(2**53) + 1
+"""RFC 8785 §3.2.2.3 / I-JSON: integers exactly representable as IEEE 754 doubles
+(the bounds ``rfc8785`` enforces)."""
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 _MEMO_MAX: Final = 4096
 _memo_lock = threading.Lock()
@@ -85,6 +92,26 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             )
         finally:
             self._stack.pop()
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        # Fast path for the common case, a term of the active context, with the
+        # same result as pyld's first steps (JSON-LD 1.1 API §5.2.2 IRI
+        # Expansion steps 1-4): keywords and '@'-prefixed values, and anything
+        # during context processing, still take pyld's path.
+        if vocab and local_ctx is None and type(value) is str and value[:1] != "@":
+            mappings = active_ctx["mappings"]
+            if value in mappings:
+                mapping = mappings[value]
+                return None if mapping is None else mapping["@id"]
+        return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
 
     def _process_context(
         self,
@@ -128,6 +155,60 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 if len(_memo) > _MEMO_MAX:
                     _memo.popitem(last=False)
         return result
+
+
+class _RdfProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's "Deserialize JSON-LD to RDF" with the IRI checks hoisted out of the loop."""
+
+    def _graph_to_rdf(self, graph: Any, issuer: Any, options: dict[str, Any]) -> list[Any]:
+        """pyld 3.3 ``_graph_to_rdf`` (JSON-LD 1.1 API §6.1 steps 1.3.x), same output.
+
+        pyld tests the subject and the predicate for absolute IRIs once per
+        *value*, each a regular expression; they depend only on the node and the
+        property, so this tests them once each.
+        """
+        triples: list[Any] = []
+        generalized = options["produceGeneralizedRdf"]
+        for id_, node in sorted(graph.items()):
+            if not jsonld._is_absolute_iri(id_):
+                continue  # relative IRI subject: pyld skips each of its triples
+            subject_type = "blank node" if id_.startswith("_:") else "IRI"
+            for property, items in sorted(node.items()):
+                if property == "@type":
+                    property = jsonld.RDF_TYPE
+                elif jsonld._is_keyword(property):
+                    continue
+                if not items or not jsonld._is_absolute_iri(property):
+                    continue
+                if property.startswith("_:"):
+                    if not generalized:
+                        continue
+                    predicate_type = "blank node"
+                else:
+                    predicate_type = "IRI"
+                for item in items:
+                    subject = {"type": subject_type, "value": id_}
+                    predicate = {"type": predicate_type, "value": property}
+                    rdf_object = self._object_to_rdf(item, issuer, triples, options)
+                    if rdf_object is not None:
+                        triples.append(
+                            {"subject": subject, "predicate": predicate, "object": rdf_object}
+                        )
+        return triples
+
+
+class _URDNA2015(URDNA2015):  # type: ignore[misc]
+    """pyld's URDNA2015 without a deep copy per blank-node component.
+
+    ``modify_first_degree_component`` (RDFC-1.0 §4.6.3 step 3.1.1) deep-copies
+    a blank node term, a flat ``{"type", "value"}`` dict of strings, to relabel
+    it ``_:a``/``_:z``; a shallow copy is the same value.
+    """
+
+    def modify_first_degree_component(self, id_: str, component: Any, key: str) -> Any:
+        if component["type"] != "blank node":
+            return component
+        return {**component, "value": "_:a" if component["value"] == id_ else "_:z"}
 
 
 def _options() -> dict[str, Any]:
@@ -265,7 +346,7 @@ def canonicalize_expanded(expanded: list[Any]) -> str:
     "Deserialize JSON-LD to RDF", the second half of pyld's ``to_rdf``) so the
     document is not expanded twice. Raises CanonicalizationError.
     """
-    proc = jsonld.JsonLdProcessor()
+    proc = _RdfProcessor()
     options = _options()
     options.update(
         {
@@ -284,18 +365,96 @@ def canonicalize_expanded(expanded: list[Any]) -> str:
             for name, graph in sorted(node_map.items())
             if name == "@default" or jsonld._is_absolute_iri(name)
         }
-        nquads: str = URDNA2015().main(dataset, options)
+        nquads: str = _URDNA2015().main(dataset, options)
     except (jsonld.JsonLdError, UnknownFormatError) as exc:
         raise CanonicalizationError(f"RDFC-1.0 canonicalization failed: {exc}") from exc
     return nquads
 
 
+def _jcs_fast_path_applies(value: Any) -> bool:
+    """True if ``json.dumps`` is byte-identical to RFC 8785 for ``value``'s types.
+
+    Only exact ``dict``, ``list``, ``str``, ``bool`` and ``None``, plus:
+
+    * keys that are ``str`` inside the BMP, where sorting by code point (what
+      ``sort_keys`` does) is RFC 8785 §3.2.3's UTF-16 code unit order;
+    * ``int`` within RFC 8785's safe range (±(2**53 - 1));
+    * ``float`` whose ``repr`` is plain decimal with a non-zero fraction
+      (``5900.5``, ``0.05``). ``rfc8785`` starts from ``repr`` (the shortest
+      round-trip digits, as ECMAScript's Number-to-String, §3.2.2.3) and writes
+      such a ``repr`` unchanged, as ``json.dumps`` does. ``-0.0``, integral
+      floats (``1.0`` → ``1``) and exponent forms (``1e-05`` → ``0.00001``) are
+      left to ``rfc8785``.
+
+    No tuples, subclasses or other mappings. Lone surrogates in strings are
+    caught when :func:`_canonicalize_jcs_fast` encodes the text.
+    """
+    stack = [value]
+    pop = stack.pop
+    extend = stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or (not key.isascii() and _ASTRAL.search(key)):
+                    return False
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        elif kind is int:
+            if not _JCS_INT_MIN <= item <= _JCS_INT_MAX:
+                return False
+        elif kind is float:
+            # rfc8785 starts from repr(); without an exponent and with a
+            # non-zero fraction it writes repr() unchanged, as json.dumps does.
+            text = float.__repr__(item)
+            if "." not in text or "e" in text or text.endswith(".0"):
+                return False
+        else:
+            return False
+    return True
+
+
+def _canonicalize_jcs_fast(value: Any) -> bytes | None:
+    """RFC 8785 bytes via the C JSON encoder, or None where it might differ.
+
+    Equal to ``rfc8785.dumps`` when :func:`_jcs_fast_path_applies` holds and
+    the text has no lone surrogate (then UTF-8 encoding fails, and ``rfc8785``
+    refuses the value). With ``ensure_ascii=False`` the C encoder escapes
+    exactly as §3.2.2.2 asks: backslash and quote, the short
+    forms for backspace, form feed, newline, carriage return and tab, every
+    other U+0000..U+001F as a six-character escape in lowercase hex, and
+    nothing else (``tests/test_canonical_fast.py`` checks each BMP character).
+    """
+    try:
+        # First, so a circular structure is refused before the walk below.
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError):
+        return None
+    if not _jcs_fast_path_applies(value):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
 def canonicalize_jcs(value: Any) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme serialization (UTF-8 bytes).
 
+    Uses the C JSON encoder when that is provably identical (see
+    :func:`_canonicalize_jcs_fast`), else the ``rfc8785`` package.
     Raises CanonicalizationError for values JCS cannot represent (NaN, integers
-    beyond IEEE 754 double precision, non-JSON types).
+    beyond IEEE 754 double precision, non-JSON types, lone surrogates).
     """
+    fast = _canonicalize_jcs_fast(value)
+    if fast is not None:
+        return fast
     try:
         out: bytes = rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

@@ -37,6 +37,7 @@ Generic Data Integrity 1.0 §4.3 checks done by :func:`verify`, each raising a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -96,6 +97,7 @@ RELATIONSHIPS: Final = (
     "capabilityInvocation",
     "capabilityDelegation",
 )
+_DID_KEY_CACHE_SIZE: Final = 1024
 _KEY_TYPES: Final = frozenset({"Multikey", "Ed25519VerificationKey2020"})
 _DATETIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -203,8 +205,17 @@ def did_key_method_resolver(method_id: str) -> ResolvedVerificationMethod:
     """Resolver for ``did:key`` verification methods (pure; nothing is fetched).
 
     Raises DIDResolutionError for a malformed did:key, VerificationMethodError if the
-    fragment is not the key's own method.
+    fragment is not the key's own method. The result (frozen) is a pure function of
+    ``method_id`` and is cached (LRU), so repeat verifications against one issuer
+    key skip the DID document and base58 decoding; failures are not cached.
     """
+    if not isinstance(method_id, str):
+        raise VerificationMethodError("VERIFICATION_METHOD_ERROR", "method id is not a string")
+    return _resolve_did_key_method(method_id)
+
+
+@functools.lru_cache(maxsize=_DID_KEY_CACHE_SIZE)
+def _resolve_did_key_method(method_id: str) -> ResolvedVerificationMethod:
     did = method_id.split("#", 1)[0]
     return verification_method_from_document(resolve_did_key(did), method_id)
 

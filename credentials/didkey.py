@@ -3,7 +3,8 @@
 ``did:key:z6Mk…`` where the method-specific id is the key's ``publicKeyMultibase``;
 its DID document has one Multikey verification method ``did:key:z6Mk…#z6Mk…``
 listed under authentication, assertionMethod, capabilityInvocation and
-capabilityDelegation. Resolution is pure computation: nothing is fetched.
+capabilityDelegation. Resolution is pure computation: nothing is fetched, and
+the key decoding is cached by :func:`credentials.multikey.decode_public_key_multibase`.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def resolve_did_key(did: str) -> dict[str, Any]:
     Raises DIDResolutionError for a malformed DID or an unsupported key type.
     """
     parse_did_key(did)
-    method_id = did_key_verification_method_id(did)
+    multibase = did[len(DID_KEY_PREFIX) :]
+    method_id = f"{did}#{multibase}"
     return {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
         "id": did,
@@ -80,7 +82,7 @@ def resolve_did_key(did: str) -> dict[str, Any]:
                 "id": method_id,
                 "type": "Multikey",
                 "controller": did,
-                "publicKeyMultibase": did[len(DID_KEY_PREFIX) :],
+                "publicKeyMultibase": multibase,
             }
         ],
         **{relationship: [method_id] for relationship in DID_KEY_RELATIONSHIPS},

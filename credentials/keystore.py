@@ -33,6 +33,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,6 +224,7 @@ class Keystore:
         self._passphrase = passphrase.encode("utf-8")
         self._kdf = kdf if kdf is not None else default_kdf()
         self._derived: dict[str, bytes] = {}
+        self._derive_lock = threading.Lock()  # one Argon2id derivation at a time (64 MiB each)
 
     @property
     def directory(self) -> Path:
@@ -347,8 +349,11 @@ class Keystore:
         cache_key = json.dumps(kdf, sort_keys=True)
         key = self._derived.get(cache_key)
         if key is None:
-            key = _derive(self._passphrase, kdf)
-            self._derived[cache_key] = key
+            with self._derive_lock:
+                key = self._derived.get(cache_key)
+                if key is None:
+                    key = _derive(self._passphrase, kdf)
+                    self._derived[cache_key] = key
         return key
 
     @staticmethod

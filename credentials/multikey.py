@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -32,6 +33,8 @@ __all__ = [
 ED25519_PUB_PREFIX: Final = b"\xed\x01"
 ED25519_PRIV_PREFIX: Final = b"\x80\x26"
 MULTIKEY_CONTEXT: Final = "https://w3id.org/security/multikey/v1"
+_PUBLIC_KEY_CACHE_SIZE: Final = 1024
+"""Decoded public keys kept (LRU): issuers and their did:key strings are few."""
 
 
 def encode_multibase_base58btc(data: bytes) -> str:
@@ -64,7 +67,16 @@ def decode_public_key_multibase(value: str) -> Ed25519PublicKey:
     """Ed25519 public key from ``publicKeyMultibase``.
 
     Raises KeyFormatError unless ``value`` is base58btc of 0xed01 || 32 bytes.
+    A pure function of the string, so the decoded key (immutable) is cached:
+    verifying many credentials from one issuer decodes its key once.
     """
+    if not isinstance(value, str):
+        raise KeyFormatError("expected a multibase base58btc string starting with 'z'")
+    return _decode_public_key_multibase(value)
+
+
+@functools.lru_cache(maxsize=_PUBLIC_KEY_CACHE_SIZE)
+def _decode_public_key_multibase(value: str) -> Ed25519PublicKey:
     raw = decode_multibase_base58btc(value)
     if len(raw) != 34 or raw[:2] != ED25519_PUB_PREFIX:
         raise KeyFormatError("not an Ed25519 Multikey public key (0xed01 + 32 bytes)")

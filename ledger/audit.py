@@ -3,11 +3,16 @@
 One streaming pass over the entries rebuilds every tile level by level,
 keeping only the rightmost (incomplete) tile of each level in memory. Each
 time a tile of the recomputed tree is complete, every stored version of it
-(full and partial widths, and the entry bundle) must equal it; each time the
-stream reaches the size of a stored checkpoint, that checkpoint's signature
-must verify under the log key and its root must equal the recomputed root.
+(full and partial widths) must be a prefix of it, and the interior stored with
+each version (the nodes of its subtree that proofs slice hashes from) must
+equal the one recomputed for that width; each time the stream reaches the size
+of a stored checkpoint, that checkpoint's signature must verify under the log
+key and its root must equal the recomputed root.
 Since every checkpoint root is then a prefix root of one entry sequence, each
-checkpoint is consistent with all those before it.
+checkpoint is consistent with all those before it. Finally the numbers of tile
+and interior rows must be exactly those the tree accounts for, so no stray row
+(an unreferenced tile version, a stored entry bundle) goes unnoticed. Entry
+bundles are not stored: they are assembled from the entries when served.
 
 :func:`audit` returns a report or raises AuditError naming the first
 discrepancy found.
@@ -21,9 +26,9 @@ from dataclasses import dataclass
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import AuditError, LedgerError
 from ledger.note import NoteVerifier
-from ledger.rfc9162 import Hash, hash_leaf, root_of
+from ledger.rfc9162 import Hash, hash_children, hash_leaf
 from ledger.store.log import LogStore, StoredCheckpoint
-from ledger.tiles import ENTRIES_LEVEL, TILE_WIDTH, TileID, encode_bundle, root_from_edge
+from ledger.tiles import TILE_WIDTH, TileID, project_interior, root_from_edge, tile_interior
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class AuditReport:
     root: Hash
     entries: int
     tiles: int
+    interiors: int
     checkpoints: int
 
 
@@ -53,20 +59,22 @@ class _TreeBuilder:
         tile = self.levels[level]
         tile.append(node)
         if len(tile) == TILE_WIDTH:
-            self.check_tile(level, self.completed[level], tile)
+            interior = self.check_tile(level, self.completed[level], tile)
             self.completed[level] += 1
             self.levels[level] = []
-            self.add(level + 1, root_of(tile))
+            self.add(level + 1, hash_children(interior[-64:-32], interior[-32:]))
 
-    def check_tile(self, level: int, index: int, hashes: list[bytes]) -> None:
-        """Every stored version of a finished tile must be a prefix of the recomputed one."""
+    def check_tile(self, level: int, index: int, hashes: list[bytes]) -> bytes:
+        """Every stored version of a finished tile, and its interior, must be a prefix
+        of the recomputed one. Returns the recomputed interior."""
         stored = self.store.stored_tiles(level, index)
         if not stored or stored[-1][0] != len(hashes):
             raise AuditError(
                 f"tile {TileID(level, index, len(hashes)).path()} is missing from the store"
             )
-        self._compare(level, index, hashes, stored)
+        interior = self._compare(level, index, hashes, stored)
         self.tiles_checked += len(stored)
+        return interior
 
     def check_edge(self) -> None:
         """At a checkpoint: the stored versions of the edge tiles written so far must match."""
@@ -79,15 +87,28 @@ class _TreeBuilder:
 
     def _compare(
         self, level: int, index: int, hashes: list[bytes], stored: list[tuple[int, bytes]]
-    ) -> None:
+    ) -> bytes:
         data = b"".join(hashes)
+        interior = tile_interior(data)
+        interiors = self.store.stored_interiors(level, index) if stored else {}
         for width, stored_data in stored:
+            path = TileID(level, index, width).path()
             if stored_data != data[: width * 32]:
                 position = _first_difference(stored_data, data) // 32
                 raise AuditError(
-                    f"tile {TileID(level, index, width).path()}: hash {position} differs from "
-                    f"the one recomputed from the entries"
+                    f"tile {path}: hash {position} differs from the one recomputed from the entries"
                 )
+            stored_interior = interiors.get(width)
+            if stored_interior is None:
+                raise AuditError(f"interior of tile {path} is missing from the store")
+            expected = project_interior(interior, len(hashes), width)
+            if stored_interior != expected:
+                position = _first_difference(stored_interior, expected) // 32
+                raise AuditError(
+                    f"interior of tile {path}: node {position} differs from the one "
+                    "recomputed from the entries"
+                )
+        return interior
 
     def edge(self) -> dict[int, bytes]:
         return {level: b"".join(tile) for level, tile in enumerate(self.levels) if tile}
@@ -140,7 +161,6 @@ def _audit(
     pending = next(checkpoints, None)
     builder = _TreeBuilder(store)
     checked = 0
-    bundle: list[bytes] = []
 
     def check_checkpoints_at(position: int) -> None:
         nonlocal pending, checked
@@ -153,10 +173,6 @@ def _audit(
     check_checkpoints_at(0)
     for index, entry in enumerate(store.entries(0, size), start=1):
         builder.add(0, hash_leaf(entry))
-        bundle.append(entry)
-        if len(bundle) == TILE_WIDTH:
-            _check_bundle(store, (index - 1) // TILE_WIDTH, bundle)
-            bundle = []
         if pending is not None and pending.tree_size < index:
             raise AuditError(f"checkpoint at tree size {pending.tree_size} is out of order")
         check_checkpoints_at(index)
@@ -167,24 +183,20 @@ def _audit(
             f"checkpoint at tree size {pending.tree_size} lies beyond the {size} stored entries"
         )
     builder.finish()
-    expected_rows = builder.tiles_checked + size // TILE_WIDTH
     stored_rows = store.count_tiles()
-    if stored_rows != expected_rows:
+    if stored_rows != builder.tiles_checked:
         raise AuditError(
-            f"the store holds {stored_rows} tile rows but the tree accounts for {expected_rows}"
+            f"the store holds {stored_rows} tile rows but the tree accounts for "
+            f"{builder.tiles_checked}"
+        )
+    stored_interiors = store.count_interiors()
+    if stored_interiors != stored_rows:
+        raise AuditError(
+            f"the store holds {stored_interiors} tile interior rows for {stored_rows} tile rows"
         )
     if progress is not None:
         progress(size)
-    return AuditReport(size, builder.root(size), size, stored_rows, checked)
-
-
-def _check_bundle(store: LogStore, index: int, entries: list[bytes]) -> None:
-    stored = store.stored_tiles(ENTRIES_LEVEL, index)
-    path = TileID(ENTRIES_LEVEL, index, TILE_WIDTH).path()
-    if len(stored) != 1 or stored[0][0] != TILE_WIDTH:
-        raise AuditError(f"entry bundle {path} is missing or has partial versions stored")
-    if stored[0][1] != encode_bundle(entries):
-        raise AuditError(f"entry bundle {path} differs from the stored entries")
+    return AuditReport(size, builder.root(size), size, stored_rows, stored_interiors, checked)
 
 
 def _check_checkpoint(stored: StoredCheckpoint, root: Hash, verifier: NoteVerifier) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.errors import EntryError, StoreError
-from ledger.store.log import LogStore, SignCheckpoint
+from ledger.store.log import EntryHook, LogStore, SignCheckpoint
 from ledger.tiles import MAX_ENTRY_SIZE
 
 
@@ -51,7 +51,7 @@ class Sequencer:
         self._clock = clock
         self._batch_size = batch_size
         self._batch_delay = batch_delay
-        self._queue: queue.Queue[tuple[bytes, Future[Sequenced]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -74,11 +74,12 @@ class Sequencer:
             self._queue.put(None)
             thread.join()
 
-    def submit(self, entry: bytes) -> Future[Sequenced]:
+    def submit(self, entry: bytes, hook: EntryHook | None = None) -> Future[Sequenced]:
         """Queue ``entry``; the future resolves after the commit that includes it.
 
-        Raises EntryError at once for an empty or oversized entry, StoreError
-        if the sequencer is closed.
+        ``hook`` runs inside that commit's transaction with the entry's index
+        (see :meth:`LogStore.integrate`). Raises EntryError at once for an
+        empty or oversized entry, StoreError if the sequencer is closed.
         """
         if not entry:
             raise EntryError("entry is empty")
@@ -88,16 +89,18 @@ class Sequencer:
             raise StoreError("the sequencer is closed")
         self.start()
         future: Future[Sequenced] = Future()
-        self._queue.put((entry, future))
+        self._queue.put(_Item(entry, hook, future))
         return future
 
-    def append(self, entry: bytes, timeout: float | None = 60.0) -> Sequenced:
+    def append(
+        self, entry: bytes, hook: EntryHook | None = None, timeout: float | None = 60.0
+    ) -> Sequenced:
         """Append and wait for the commit (blocking)."""
-        return self.submit(entry).result(timeout)
+        return self.submit(entry, hook).result(timeout)
 
-    async def append_async(self, entry: bytes) -> Sequenced:
+    async def append_async(self, entry: bytes, hook: EntryHook | None = None) -> Sequenced:
         """Append and await the commit without blocking the event loop."""
-        return await asyncio.wrap_future(self.submit(entry))
+        return await asyncio.wrap_future(self.submit(entry, hook))
 
     def _run(self) -> None:
         stopping = False
@@ -122,7 +125,7 @@ class Sequencer:
                 batch.append(nxt)
             self._integrate(batch)
         # drain whatever arrived before close()
-        rest: list[tuple[bytes, Future[Sequenced]]] = []
+        rest: list[_Item] = []
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -133,17 +136,35 @@ class Sequencer:
         for start in range(0, len(rest), self._batch_size):
             self._integrate(rest[start : start + self._batch_size])
 
-    def _integrate(self, batch: list[tuple[bytes, Future[Sequenced]]]) -> None:
-        live = [(entry, future) for entry, future in batch if future.set_running_or_notify_cancel()]
+    def _integrate(self, batch: list[_Item]) -> None:
+        live = [item for item in batch if item.future.set_running_or_notify_cancel()]
         if not live:
             return
         try:
-            appended = self._store.integrate([e for e, _ in live], self._sign, self._clock())
-        except Exception as exc:  # every waiter learns why its batch failed
-            for _, future in live:
-                future.set_exception(exc)
-            return
-        for offset, (_, future) in enumerate(live):
-            future.set_result(
+            self._commit(live)
+        except Exception as exc:
+            if len(live) == 1:
+                live[0].future.set_exception(exc)
+                return
+            # One bad item (a failing hook) must not fail its neighbours: retry alone.
+            for item in live:
+                try:
+                    self._commit([item])
+                except Exception as single:
+                    item.future.set_exception(single)
+
+    def _commit(self, items: list[_Item]) -> None:
+        appended = self._store.integrate(
+            [i.entry for i in items], self._sign, self._clock(), [i.hook for i in items]
+        )
+        for offset, item in enumerate(items):
+            item.future.set_result(
                 Sequenced(appended.first_index + offset, appended.size, appended.checkpoint)
             )
+
+
+@dataclass(frozen=True)
+class _Item:
+    entry: bytes
+    hook: EntryHook | None
+    future: Future[Sequenced]

@@ -8,12 +8,20 @@ length as a big-endian uint16.
 
 Everything here is pure: :func:`integrate` decides which tiles a batch writes
 and what the new root is, and the store writes them (the tessera split of
-deciding from persisting). Node hashes for proofs are read back from tiles by
-:func:`node_hash`.
+deciding from persisting).
+
+The *interior* of a tile of width ``w`` is the complete nodes of the subtree
+over its hashes at heights 1..7, level by level (``w >> k`` nodes at height
+``k``): 128 + 64 + … + 2 = 254 hashes for a full tile; height 8, a full tile's
+root, is a hash of the tile one level up. Integration computes the interior of
+every tile it writes (a full tile's root falls out of it) and the store keeps
+it beside the tile, so that :func:`node_hash` finds any complete subtree as a
+32-byte slice of :func:`tile_nodes`, with no hashing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,12 +30,19 @@ from ledger.errors import EntryError, TilePathError
 from ledger.proof import NodeID
 from ledger.rfc9162 import EMPTY_ROOT, HASH_SIZE, Hash, hash_children, root_of
 
+_sha256 = hashlib.sha256
+
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256
 ENTRIES_LEVEL = -1
 """The ``level`` that stands for entry bundles (``tile/entries/...``)."""
 MAX_ENTRY_SIZE = 0xFFFF
 """An entry bundle prefixes each entry with a uint16 length (C2SP tlog-tiles)."""
+INTERIOR_SIZE = (TILE_WIDTH - 2) * HASH_SIZE
+"""Bytes of a full tile's interior (heights 1..7 of its subtree): 254 hashes."""
+NODES_SIZE = TILE_WIDTH * HASH_SIZE + INTERIOR_SIZE
+"""Bytes of :func:`tile_nodes`: heights 0..7, each padded to a full tile's width."""
+_PADDING = bytes(HASH_SIZE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +204,8 @@ class Integration:
     root: Hash
     tiles: tuple[tuple[TileID, bytes], ...]
     """Every hash tile the batch changed (full ones and the new partial edge)."""
+    interiors: tuple[bytes, ...] = ()
+    """The :func:`tile_interior` of each tile in :attr:`tiles`, in the same order."""
 
 
 def integrate(
@@ -206,6 +223,7 @@ def integrate(
         if len(edge.get(tile.level, b"")) != tile.width * HASH_SIZE:
             raise TilePathError(f"edge tile {tile.path()} has the wrong width")
     written: list[tuple[TileID, bytes]] = []
+    interiors: list[bytes] = []
     new_edge: dict[int, bytes] = {}
     new_size = old_size + len(leaf_hashes)
     incoming: list[bytes] = list(leaf_hashes)
@@ -224,13 +242,16 @@ def integrate(
             chunk = hashes[offset : offset + TILE_WIDTH]
             data = b"".join(chunk)
             tile = TileID(level, first_tile + offset // TILE_WIDTH, len(chunk))
+            interior = tile_interior(data)
             written.append((tile, data))
+            interiors.append(interior)
             if tile.is_full:
-                incoming.append(root_of(chunk))
+                incoming.append(hash_children(interior[-64:-32], interior[-32:]))
             else:
                 new_edge[level] = data
         level += 1
-    return Integration(old_size, new_size, root_from_edge(new_size, new_edge), tuple(written))
+    root = root_from_edge(new_size, new_edge)
+    return Integration(old_size, new_size, root, tuple(written), tuple(interiors))
 
 
 def root_from_edge(size: int, edge: Mapping[int, bytes]) -> Hash:
@@ -256,6 +277,77 @@ def root_from_edge(size: int, edge: Mapping[int, bytes]) -> Hash:
     return Hash(root)
 
 
+def interior_size(width: int) -> int:
+    """Bytes of the interior of a tile of ``width`` hashes."""
+    return sum(width >> k for k in range(1, TILE_HEIGHT)) * HASH_SIZE
+
+
+def tile_interior(data: bytes) -> bytes:
+    """The interior of a hash tile: its complete nodes at heights 1..7, level by level.
+
+    RFC 9162 §2.1.1 node hashes; height ``k`` holds ``width >> k`` nodes, so a
+    full tile gives :data:`INTERIOR_SIZE` bytes. Raises TilePathError if
+    ``data`` is not whole hashes.
+    """
+    level = split_hashes(data)
+    out: list[bytes] = []
+    for _ in range(1, TILE_HEIGHT):
+        level = [
+            _sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
+        ]
+        out += level
+    return b"".join(out)
+
+
+def project_interior(interior: bytes, width: int, narrower: int) -> bytes:
+    """The interior of the first ``narrower`` hashes of a tile, from that of ``width``.
+
+    A node depends only on the hashes below it, so each level's first nodes are
+    the narrower tile's. Raises TilePathError if ``interior`` does not have the
+    size of a ``width`` tile's or ``narrower > width``.
+    """
+    if len(interior) != interior_size(width) or not 0 <= narrower <= width:
+        raise TilePathError(f"interior of {len(interior)} bytes is not that of width {width}")
+    if narrower == width:
+        return interior
+    parts: list[bytes] = []
+    position = 0
+    for k in range(1, TILE_HEIGHT):
+        parts.append(interior[position : position + (narrower >> k) * HASH_SIZE])
+        position += (width >> k) * HASH_SIZE
+    return b"".join(parts)
+
+
+def tile_nodes(
+    data: bytes, interior: bytes | None = None, interior_width: int | None = None
+) -> bytes:
+    """A tile's hashes and interior as one value, each height padded to a full tile's width.
+
+    ``interior`` is the stored interior of the tile at ``interior_width`` (at
+    least ``len(data) // 32``; default: the same width); computed when not
+    given. The node of height ``r`` (0..7) at position ``p`` of the tile's
+    subtree is hash number ``512 - (512 >> r) + p`` (:func:`node_hash`).
+    Raises TilePathError if the sizes do not fit.
+    """
+    width = len(data) // HASH_SIZE
+    if width > TILE_WIDTH or len(data) % HASH_SIZE:
+        raise TilePathError(f"a hash tile of {len(data)} bytes is not 1..256 hashes")
+    if interior is None:
+        interior = tile_interior(data)
+    elif interior_width is not None:
+        interior = project_interior(interior, interior_width, width)
+    if len(interior) != interior_size(width):
+        raise TilePathError(f"interior of {len(interior)} bytes is not that of width {width}")
+    parts = [data, _PADDING * (TILE_WIDTH - width)]
+    position = 0
+    for k in range(1, TILE_HEIGHT):
+        count = width >> k
+        parts.append(interior[position : position + count * HASH_SIZE])
+        parts.append(_PADDING * ((TILE_WIDTH >> k) - count))
+        position += count * HASH_SIZE
+    return b"".join(parts)
+
+
 def node_tile(node: NodeID) -> tuple[int, int, slice]:
     """Where a complete subtree's hash comes from: (tile level, tile index, hashes slice).
 
@@ -268,10 +360,15 @@ def node_tile(node: NodeID) -> tuple[int, int, slice]:
     return level, first // TILE_WIDTH, slice(offset, offset + (1 << rest))
 
 
-def node_hash(node: NodeID, tile_hashes: Sequence[bytes]) -> Hash:
-    """The hash of a complete subtree from the hashes of the tile that holds it."""
+def node_hash(node: NodeID, nodes: bytes, width: int) -> Hash:
+    """The hash of a complete subtree, sliced from the :func:`tile_nodes` of its tile.
+
+    ``width`` is the width of the tile ``nodes`` was built from; raises
+    TilePathError if the node is not complete within it.
+    """
     _, _, span = node_tile(node)
-    hashes = tile_hashes[span]
-    if len(hashes) != span.stop - span.start:
-        raise TilePathError(f"tile too narrow for node {node}")
-    return root_of(hashes)
+    if span.stop > width:
+        raise TilePathError(f"tile of width {width} is too narrow for node {node}")
+    rest = node.level % TILE_HEIGHT
+    position = (2 * TILE_WIDTH - (2 * TILE_WIDTH >> rest) + (span.start >> rest)) * HASH_SIZE
+    return Hash(nodes[position : position + HASH_SIZE])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from ledger.checkpoint import open_checkpoint
-from ledger.errors import EntryError, RangeError, StoreError
+from ledger.errors import EntryError, InclusionProofError, RangeError, StoreError
 from ledger.note import NoteSigner
 from ledger.proof import verify_consistency, verify_inclusion
 from ledger.receipt import verify_receipt
@@ -18,7 +19,7 @@ from ledger.rfc9162 import hash_leaf, root_of
 from ledger.sequencer import Sequencer
 from ledger.store.engine import make_engine
 from ledger.store.log import LogStore
-from ledger.tiles import ENTRIES_LEVEL, decode_bundle, split_hashes
+from ledger.tiles import ENTRIES_LEVEL, decode_bundle, split_hashes, tile_interior
 from tests.conftest import NOW, ORIGIN, signing
 
 
@@ -82,6 +83,67 @@ def test_tiles_and_bundles_are_served_at_every_width(store: LogStore, signer: No
     assert decode_bundle(store.tile(ENTRIES_LEVEL, 2, 5) or b"") == data[512:517]
 
 
+def test_tiles_store_their_interior_and_bundles_are_not_stored(
+    store: LogStore, signer: NoteSigner
+) -> None:
+    data = entries(600)
+    store.integrate(data, signing(signer), NOW)
+    leaves = [hash_leaf(e) for e in data]
+    for index in (0, 1):
+        interiors = store.stored_interiors(0, index)
+        assert interiors == {256: tile_interior(b"".join(leaves[256 * index : 256 * (index + 1)]))}
+    assert store.stored_interiors(0, 2) == {88: tile_interior(b"".join(leaves[512:]))}
+    assert store.count_interiors() == store.count_tiles()
+    assert store.stored_tiles(ENTRIES_LEVEL, 0) == []
+    bundle = store.tile(ENTRIES_LEVEL, 0, 256)
+    assert bundle == b"".join(len(e).to_bytes(2, "big") + e for e in data[:256])
+
+
+def test_proofs_read_node_hashes_from_stored_interiors(store: LogStore, signer: NoteSigner) -> None:
+    """A node inside a full tile is sliced from its interior row, not recomputed."""
+    data = entries(512)
+    store.integrate(data, signing(signer), NOW)
+    leaves = [hash_leaf(e) for e in data]
+    verify_inclusion(0, 512, leaves[0], store.inclusion_proof(0), root_of(leaves))
+    drop = (
+        "DROP TRIGGER log_tile_nodes_append_only ON log_tile_nodes"
+        if store.engine.dialect.name == "postgresql"
+        else "DROP TRIGGER log_tile_nodes_no_update"
+    )
+    with store.engine.begin() as conn:
+        conn.execute(text(drop))
+        conn.execute(
+            text("UPDATE log_tile_nodes SET data = :x WHERE width = 256"), {"x": bytes(254 * 32)}
+        )
+    fresh = LogStore(store.engine)  # empty cache
+    with pytest.raises(InclusionProofError):
+        verify_inclusion(0, 512, leaves[0], fresh.inclusion_proof(0), root_of(leaves))
+    # the warm store kept its cached tiles: still right
+    verify_inclusion(0, 512, leaves[0], store.inclusion_proof(0), root_of(leaves))
+
+
+def test_tile_cache_is_bounded_in_bytes(store: LogStore, signer: NoteSigner) -> None:
+    data = entries(256 * 12 + 7)
+    store.integrate(data, signing(signer), NOW)
+    small = LogStore(store.engine, tile_cache_bytes=3 * 16_520)
+    leaves = [hash_leaf(e) for e in data]
+    root = root_of(leaves)
+    for index in range(0, len(data), 97):
+        verify_inclusion(index, len(data), leaves[index], small.inclusion_proof(index), root)
+        assert small._cache.used <= 3 * 16_520
+
+
+def test_sqlite_entry_index_is_the_rowid(tmp_path: Path, signer: NoteSigner) -> None:
+    store = LogStore(make_engine(f"sqlite:///{tmp_path / 'rowid.db'}"))
+    store.initialise(ORIGIN, signing(signer), NOW)
+    with store.engine.connect() as conn:
+        indexes = conn.execute(text("PRAGMA index_list(log_entries)")).all()
+        columns = {row[1]: row[2] for row in conn.execute(text("PRAGMA table_info(log_entries)"))}
+    store.engine.dispose()
+    assert indexes == []  # no separate primary-key index: idx is the rowid
+    assert columns["idx"] == "INTEGER"
+
+
 def test_proofs_from_the_store_verify(store: LogStore, signer: NoteSigner) -> None:
     data = entries(1100)
     for start in range(0, 1100, 170):
@@ -131,6 +193,8 @@ def test_bad_entries_write_nothing(
         "DELETE FROM log_entries",
         "UPDATE log_tiles SET data = :x",
         "DELETE FROM log_tiles",
+        "UPDATE log_tile_nodes SET data = :x",
+        "DELETE FROM log_tile_nodes",
         "UPDATE log_checkpoints SET note = 'forged'",
         "DELETE FROM log_checkpoints",
     ],
@@ -138,10 +202,10 @@ def test_bad_entries_write_nothing(
 def test_triggers_refuse_rewriting_the_log(
     store: LogStore, signer: NoteSigner, statement: str
 ) -> None:
-    store.integrate(entries(3), signing(signer), NOW)
+    store.integrate(entries(300), signing(signer), NOW)
     with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
         conn.execute(text(statement), {"x": b"forged"})
-    assert list(store.entries()) == entries(3)
+    assert list(store.entries()) == entries(300)
 
 
 def test_sequencer_batches_and_returns_after_commit(store: LogStore, signer: NoteSigner) -> None:
@@ -210,3 +274,40 @@ def test_processes_appending_concurrently_never_fork_skip_or_duplicate(
     assert store.latest_checkpoint().root == root
     sizes = [c.tree_size for c in store.checkpoints()]
     assert sizes == sorted(set(sizes))
+
+
+def test_hooks_commit_with_their_entries_or_not_at_all(store: LogStore, signer: NoteSigner) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE side (idx BIGINT PRIMARY KEY, note TEXT NOT NULL)"))
+
+    def record(note: str):  # type: ignore[no-untyped-def]
+        def hook(conn, index):  # type: ignore[no-untyped-def]
+            conn.execute(text("INSERT INTO side VALUES (:i, :n)"), {"i": index, "n": note})
+
+        return hook
+
+    def broken(conn, index):  # type: ignore[no-untyped-def]
+        raise RuntimeError("hook failed")
+
+    store.integrate([b"a", b"b"], signing(signer), NOW, [record("a"), None])
+    with pytest.raises(RuntimeError):
+        store.integrate([b"c", b"d"], signing(signer), NOW, [record("c"), broken])
+    assert list(store.entries()) == [b"a", b"b"]  # the failed batch left nothing
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT idx, note FROM side")).all() == [(0, "a")]
+
+    sequencer = Sequencer(store, signing(signer), clock=lambda: NOW, batch_size=8, batch_delay=0.05)
+    futures = [
+        sequencer.submit(b"e", record("e")),
+        sequencer.submit(b"f", broken),
+        sequencer.submit(b"g", record("g")),
+    ]
+    sequencer.close()
+    assert futures[0].result().index == 2
+    with pytest.raises(RuntimeError):
+        futures[1].result()
+    assert futures[2].result().index == 3
+    assert list(store.entries()) == [b"a", b"b", b"e", b"g"]
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT idx, note FROM side ORDER BY idx")).all()
+    assert rows == [(0, "a"), (2, "e"), (3, "g")]

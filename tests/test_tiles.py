@@ -20,11 +20,16 @@ from ledger.tiles import (
     encode_bundle,
     encode_index,
     integrate,
+    interior_size,
     node_hash,
     node_tile,
     parse_tile_path,
+    project_interior,
     split_hashes,
+    tile_interior,
+    tile_nodes,
     tile_path,
+    tile_width,
 )
 
 VECTORS = json.loads((Path(__file__).parent / "vectors/tlog/tile_paths.json").read_text())
@@ -100,13 +105,20 @@ def _leaves(n: int, start: int = 0) -> list[bytes]:
 
 
 def _grow(batches: list[int]) -> tuple[int, dict[tuple[int, int], bytes], list[bytes]]:
-    """Integrate batches; return size, the newest version of each tile, and all roots."""
+    """Integrate batches; return size, the newest version of each tile, and all roots.
+
+    Also checks that every tile written comes with its interior.
+    """
     size, edge, tiles, roots = 0, {}, {}, []
     for count in batches:
         result = integrate(size, edge, _leaves(count, size))
         for tile, data in result.tiles:
             tiles[(tile.level, tile.index)] = data
             assert len(data) == 32 * tile.width
+        assert len(result.interiors) == len(result.tiles)
+        for (tile, data), interior in zip(result.tiles, result.interiors, strict=True):
+            assert interior == tile_interior(data)
+            assert len(interior) == interior_size(tile.width)
         size = result.size
         edge = {t.level: tiles[(t.level, t.index)] for t in edge_tiles(size)}
         roots.append(result.root)
@@ -146,8 +158,40 @@ def test_node_hash_from_tiles(size: int, data: st.DataObject) -> None:
     index = data.draw(st.integers(min_value=0, max_value=(size >> level) - 1))
     node = NodeID(level, index)
     tile_level, tile_index, _ = node_tile(node)
-    hashes = split_hashes(tiles[(tile_level, tile_index)])
-    assert node_hash(node, hashes) == root_of(_leaves(1 << level, index << level))
+    width = tile_width(size, tile_level, tile_index)
+    nodes = tile_nodes(tiles[(tile_level, tile_index)])
+    assert node_hash(node, nodes, width) == root_of(_leaves(1 << level, index << level))
+
+
+def test_interior_layout_of_a_full_tile() -> None:
+    leaves = _leaves(256)
+    interior = tile_interior(b"".join(leaves))
+    assert len(interior) == 254 * 32
+    hashes = split_hashes(interior)
+    offset = 0
+    for height in range(1, 8):
+        count = 256 >> height
+        expected = [root_of(leaves[i << height : (i + 1) << height]) for i in range(count)]
+        assert hashes[offset : offset + count] == expected
+        offset += count
+
+
+@pytest.mark.parametrize("narrower", [0, 1, 2, 5, 100, 255, 256])
+def test_projected_interior_is_the_narrower_tiles(narrower: int) -> None:
+    leaves = _leaves(256)
+    full = tile_interior(b"".join(leaves))
+    assert project_interior(full, 256, narrower) == tile_interior(b"".join(leaves[:narrower]))
+    with pytest.raises(TilePathError):
+        project_interior(full, 255, narrower)
+    with pytest.raises(TilePathError):
+        tile_nodes(b"".join(leaves[:narrower]) or b"", full[:-32], 256)
+
+
+def test_node_hash_refuses_a_node_beyond_a_partial_tile() -> None:
+    nodes = tile_nodes(b"".join(_leaves(5)))
+    assert node_hash(NodeID(2, 0), nodes, 5) == root_of(_leaves(4))
+    with pytest.raises(TilePathError):
+        node_hash(NodeID(1, 2), nodes, 5)  # leaves 4..5: only leaf 4 exists
 
 
 @given(st.lists(st.binary(max_size=300), max_size=20))

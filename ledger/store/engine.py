@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -33,6 +33,9 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
     kwargs: dict[str, Any] = {}
     if not pool:
         kwargs["poolclass"] = NullPool
+    else:
+        # Issuing threads, the sequencer and readers each hold a connection briefly.
+        kwargs.update(pool_size=10, max_overflow=30, pool_timeout=60)
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
         engine = create_engine(url, **kwargs)
@@ -56,3 +59,33 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class WriteTransaction:
+    """A transaction holding the database's write lock from its first statement.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE``; on PostgreSQL it is a plain
+    transaction in which callers take row locks (``SELECT ... FOR UPDATE``).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        conn = self._engine.connect()
+        if is_sqlite(self._engine):
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        conn.begin()
+        self._conn = conn
+        return conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._conn is not None
+        try:
+            if exc_type is None:
+                self._conn.commit()
+            else:
+                self._conn.rollback()
+        finally:
+            self._conn.close()

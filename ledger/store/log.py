@@ -4,34 +4,42 @@ Integration (:meth:`LogStore.integrate`) is the only writer. It runs in one
 transaction that first takes the database's write lock (``BEGIN IMMEDIATE`` on
 SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL), reads the tree size and the
 edge tiles, lets :func:`ledger.tiles.integrate` decide what to write, and writes
-the entries, the changed tiles, the completed entry bundles and a signed
-checkpoint. Concurrent appenders in other processes therefore queue on the
-lock and can never fork, skip or duplicate an index.
+the entries, the changed tiles with their interiors and a signed checkpoint.
+Concurrent appenders in other processes therefore queue on the lock and can
+never fork, skip or duplicate an index. Rows go to the driver as plain tuples
+(``executemany`` on SQLite, binary ``COPY`` on PostgreSQL), not through
+SQLAlchemy's per-row parameter processing.
 
-Readers see only committed trees: every read is bounded by the newest
-checkpoint. Memory is bounded by a batch and a small cache of full tiles,
-never by the size of the log.
+Readers see only committed trees: every read is bounded by the committed tree
+size (``log_state.tree_size``, written in the same transaction as the newest
+checkpoint; receipts read the checkpoint itself). Proofs read every tile they
+need in one query on a driver cursor in autocommit mode, and slice node hashes
+out of tiles and their interiors (:func:`ledger.tiles.node_hash`) without
+hashing. Memory is bounded by a batch and by the tile cache's byte budget, never
+by the size of the log.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ledger.checkpoint import Checkpoint
-from ledger.errors import EntryError, RangeError, StoreError
+from ledger.errors import EntryError, RangeError, StoreError, TilePathError
 from ledger.proof import NodeID, consistency_nodes, inclusion_nodes
 from ledger.receipt import Receipt
-from ledger.rfc9162 import Hash, hash_leaf
+from ledger.rfc9162 import HASH_SIZE, Hash, hash_leaf
 from ledger.store import migrate
-from ledger.store.engine import is_sqlite
-from ledger.store.tables import log_checkpoints, log_entries, log_state, log_tiles
+from ledger.store.engine import WriteTransaction, is_sqlite
+from ledger.store.tables import log_checkpoints, log_state, log_tile_nodes, log_tiles
 from ledger.tiles import (
     ENTRIES_LEVEL,
     MAX_ENTRY_SIZE,
@@ -42,15 +50,24 @@ from ledger.tiles import (
     integrate,
     node_hash,
     node_tile,
-    split_hashes,
+    tile_nodes,
     tile_width,
 )
 
 SignCheckpoint = Callable[[Checkpoint], str]
 """Signs a checkpoint body and returns the signed note (C2SP signed-note)."""
 
+EntryHook = Callable[[Connection, int], None]
+"""Runs inside the integrating transaction with the entry's index: whatever it
+writes commits together with the entry, or not at all."""
+
 _STATE_ID = 1
-_FULL_TILE_CACHE = 4096  # 4096 full tiles × 8 KiB = 32 MiB at most
+TILE_CACHE_BYTES = 64 << 20
+"""Default byte budget of a store's tile cache: 64 MiB ≈ 4,000 full tiles (with
+interiors, 16 KiB each), i.e. every level-0 tile of a 1M-entry log."""
+_ENTRY_OVERHEAD = 200
+"""Bytes charged per cache entry on top of its value (key tuple, dict slot, headers)."""
+_NOT_INITIALISED = "the log is not initialised (run `carbonlabel log init`)"
 
 
 @dataclass(frozen=True)
@@ -72,13 +89,93 @@ class Appended:
     checkpoint: str
 
 
+class _TileCache:
+    """An LRU of immutable tile values keyed by (level, index, width), bounded in bytes.
+
+    A value is one ``bytes`` object, the tile's :func:`~ledger.tiles.tile_nodes`
+    (16,320 bytes at any width)
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.used = 0
+        self._values: OrderedDict[tuple[int, int, int], bytes] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple[int, int, int]) -> bytes | None:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[int, int, int], value: bytes) -> None:
+        with self._lock:
+            old = self._values.pop(key, None)
+            if old is not None:
+                self.used -= len(old) + _ENTRY_OVERHEAD
+            self._values[key] = value
+            self.used += len(value) + _ENTRY_OVERHEAD
+            while self.used > self.max_bytes and self._values:
+                _, evicted = self._values.popitem(last=False)
+                self.used -= len(evicted) + _ENTRY_OVERHEAD
+
+
+class _Sql:
+    """Driver-level statements in the engine's parameter style, built once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._tile_reads: dict[int, str] = {}
+        self.tree_size = self.q("SELECT tree_size FROM log_state WHERE id = ?")
+        self.latest_note = self.q(
+            "SELECT tree_size, note FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1"
+        )
+        self.note_at = self.q("SELECT tree_size, note FROM log_checkpoints WHERE tree_size = ?")
+        self.entry = self.q("SELECT data FROM log_entries WHERE idx = ?")
+        self.entry_range = self.q(
+            "SELECT data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx"
+        )
+        self.tile = self.q(
+            "SELECT data FROM log_tiles WHERE level = ? AND idx = ? AND width >= ? "
+            "ORDER BY width LIMIT 1"
+        )
+        self.insert_entries = self.q("INSERT INTO log_entries (idx, data) VALUES (?, ?)")
+        self.insert_tiles = self.q(
+            "INSERT INTO log_tiles (level, idx, width, data) VALUES (?, ?, ?, ?)"
+        )
+        self.insert_nodes = self.q(
+            "INSERT INTO log_tile_nodes (level, idx, width, data) VALUES (?, ?, ?, ?)"
+        )
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", self.marker)
+
+    def tile_read(self, count: int) -> str:
+        """One query for ``count`` tiles: for each, the narrowest stored version at least
+        as wide as asked, with its interior. Rows: (level, idx, width, data, interior)."""
+        sql = self._tile_reads.get(count)
+        if sql is None:
+            part = (
+                "SELECT * FROM (SELECT t.level, t.idx, t.width, t.data, n.data AS interior "
+                "FROM log_tiles t JOIN log_tile_nodes n "
+                "ON n.level = t.level AND n.idx = t.idx AND n.width = t.width "
+                "WHERE t.level = ? AND t.idx = ? AND t.width >= ? "
+                "ORDER BY t.width LIMIT 1) AS tile_{n}"
+            )
+            parts = [part.format(n=n) for n in range(count)]
+            sql = self._tile_reads[count] = self.q(" UNION ALL ".join(parts))
+        return sql
+
+
 class LogStore:
     """An append-only RFC 9162 log stored as C2SP tiles in a SQL database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, tile_cache_bytes: int = TILE_CACHE_BYTES) -> None:
         self.engine = engine
-        self._full_tiles: OrderedDict[tuple[int, int], list[bytes]] = OrderedDict()
-        self._cache_lock = Lock()
+        self._sqlite = is_sqlite(engine)
+        self._sql = _Sql(engine)
+        self._cache = _TileCache(tile_cache_bytes)
 
     # -- set-up -----------------------------------------------------------------
 
@@ -112,21 +209,79 @@ class LogStore:
             with self.engine.connect() as conn:
                 origin = conn.execute(select(log_state.c.origin)).scalar_one_or_none()
         except (OperationalError, ProgrammingError) as exc:  # no tables yet
-            raise StoreError("the log is not initialised (run `carbonlabel log init`)") from exc
+            raise StoreError(_NOT_INITIALISED) from exc
         if origin is None:
-            raise StoreError("the log is not initialised (run `carbonlabel log init`)")
+            raise StoreError(_NOT_INITIALISED)
         return str(origin)
 
-    def _write(self) -> _WriteTransaction:
-        return _WriteTransaction(self.engine)
+    def _write(self) -> WriteTransaction:
+        return WriteTransaction(self.engine)
+
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """A driver cursor outside any transaction (autocommit), for reads of
+        append-only rows: no BEGIN/ROLLBACK round trips on PostgreSQL."""
+        raw = self.engine.raw_connection()
+        driver: Any = raw.driver_connection
+        try:
+            if not self._sqlite:
+                driver.autocommit = True
+            cursor = raw.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+                if not self._sqlite:
+                    driver.autocommit = False
+        finally:
+            raw.close()
+
+    def _bulk_insert(
+        self, conn: Connection, table: str, sql: str, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert tuples in the integrating transaction: ``COPY`` on PostgreSQL,
+        ``executemany`` on SQLite."""
+        if not rows:
+            return
+        if self._sqlite:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.executemany(sql, rows)
+            finally:
+                cursor.close()
+            return
+        types = {
+            "log_entries": ["int8", "bytea"],
+            "log_tiles": ["int2", "int8", "int2", "bytea"],
+            "log_tile_nodes": ["int2", "int8", "int2", "bytea"],
+        }[table]
+        columns = sql[sql.index("(") : sql.index(")") + 1]
+        driver: Any = conn.connection.driver_connection
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table} {columns} FROM STDIN (FORMAT BINARY)") as copy,
+        ):
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
 
     # -- integration --------------------------------------------------------------
 
-    def integrate(self, entries: Sequence[bytes], sign: SignCheckpoint, now: datetime) -> Appended:
+    def integrate(
+        self,
+        entries: Sequence[bytes],
+        sign: SignCheckpoint,
+        now: datetime,
+        hooks: Sequence[EntryHook | None] = (),
+    ) -> Appended:
         """Append ``entries`` in order, in one transaction, and sign the new checkpoint.
 
-        Raises EntryError (nothing written) if an entry is empty or too large,
-        StoreError if the log is not initialised.
+        ``hooks[i]``, when given, runs in the same transaction with entry i's
+        index, so rows that must exist exactly when the entry does (a stored
+        credential, a status change) commit atomically with it. Raises
+        EntryError (nothing written) if an entry is empty or too large,
+        StoreError if the log is not initialised; an exception from a hook
+        rolls the whole batch back.
         """
         for position, entry in enumerate(entries):
             if not entry:
@@ -143,26 +298,24 @@ class LogStore:
                 .with_for_update()
             ).one_or_none()
             if state is None:
-                raise StoreError("the log is not initialised (run `carbonlabel log init`)")
+                raise StoreError(_NOT_INITIALISED)
             origin, old_size = state
             if not entries:
                 latest = self._latest(conn)
                 return Appended(old_size, old_size, latest.note)
-            edge = {
-                t.level: self._read_tile(conn, t.level, t.index, t.width)
-                for t in edge_tiles(old_size)
-            }
+            edge = {t.level: self._edge_tile(conn, t) for t in edge_tiles(old_size)}
             result = integrate(old_size, edge, [hash_leaf(e) for e in entries])
-            conn.execute(
-                insert(log_entries),
-                [{"idx": old_size + i, "data": e} for i, e in enumerate(entries)],
+            sql = self._sql
+            self._bulk_insert(
+                conn, "log_entries", sql.insert_entries, list(enumerate(entries, old_size))
             )
-            rows = [
-                {"level": t.level, "idx": t.index, "width": t.width, "data": data}
-                for t, data in result.tiles
+            tiles = [(t.level, t.index, t.width, data) for t, data in result.tiles]
+            self._bulk_insert(conn, "log_tiles", sql.insert_tiles, tiles)
+            nodes = [
+                (t.level, t.index, t.width, interior)
+                for (t, _), interior in zip(result.tiles, result.interiors, strict=True)
             ]
-            rows += self._completed_bundles(conn, old_size, entries)
-            conn.execute(insert(log_tiles), rows)
+            self._bulk_insert(conn, "log_tile_nodes", sql.insert_nodes, nodes)
             note = sign(Checkpoint(origin, result.size, result.root))
             conn.execute(
                 insert(log_checkpoints).values(
@@ -172,37 +325,21 @@ class LogStore:
             conn.execute(
                 update(log_state).where(log_state.c.id == _STATE_ID).values(tree_size=result.size)
             )
+            for offset, hook in enumerate(hooks):
+                if hook is not None:
+                    hook(conn, old_size + offset)
         return Appended(old_size, result.size, note)
 
-    def _completed_bundles(
-        self, conn: Connection, old_size: int, entries: Sequence[bytes]
-    ) -> list[dict[str, object]]:
-        """Entry bundles that this batch fills to 256 entries."""
-        rows: list[dict[str, object]] = []
-        new_size = old_size + len(entries)
-        first = old_size // TILE_WIDTH
-        for bundle in range(first, new_size // TILE_WIDTH):
-            start = bundle * TILE_WIDTH
-            if start < old_size:
-                older = list(
-                    conn.execute(
-                        select(log_entries.c.data)
-                        .where(log_entries.c.idx >= start, log_entries.c.idx < old_size)
-                        .order_by(log_entries.c.idx)
-                    ).scalars()
-                )
-                members = older + list(entries[: start + TILE_WIDTH - old_size])
-            else:
-                members = list(entries[start - old_size : start - old_size + TILE_WIDTH])
-            rows.append(
-                {
-                    "level": ENTRIES_LEVEL,
-                    "idx": bundle,
-                    "width": TILE_WIDTH,
-                    "data": encode_bundle(members),
-                }
-            )
-        return rows
+    def _edge_tile(self, conn: Connection, tile: TileID) -> bytes:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self._sql.tile, (tile.level, tile.index, tile.width))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            raise StoreError(f"tile {tile.path()} is missing from the store")
+        return bytes(row[0])[: tile.width * HASH_SIZE]
 
     # -- reads ------------------------------------------------------------------
 
@@ -212,9 +349,9 @@ class LogStore:
                 select(log_checkpoints).order_by(log_checkpoints.c.tree_size.desc()).limit(1)
             ).one_or_none()
         except (OperationalError, ProgrammingError) as exc:  # no tables yet
-            raise StoreError("the log is not initialised (run `carbonlabel log init`)") from exc
+            raise StoreError(_NOT_INITIALISED) from exc
         if row is None:
-            raise StoreError("the log is not initialised (run `carbonlabel log init`)")
+            raise StoreError(_NOT_INITIALISED)
         return StoredCheckpoint(row.tree_size, Hash(row.root), row.note, row.created_at)
 
     def latest_checkpoint(self) -> StoredCheckpoint:
@@ -256,16 +393,28 @@ class LogStore:
                 return
             after = rows[-1].tree_size
 
+    def _committed_size(self, cursor: Any) -> int:
+        """The committed tree size, written with the newest checkpoint."""
+        try:
+            cursor.execute(self._sql.tree_size, (_STATE_ID,))
+            row = cursor.fetchone()
+        except self.engine.dialect.loaded_dbapi.Error as exc:  # no tables yet
+            raise StoreError(_NOT_INITIALISED) from exc
+        if row is None:
+            raise StoreError(_NOT_INITIALISED)
+        return int(row[0])
+
     def entry(self, index: int) -> bytes:
         """The entry at ``index``; raises RangeError beyond the newest checkpoint."""
-        with self.engine.connect() as conn:
-            size = self._latest(conn).tree_size
+        with self._reader() as cursor:
+            size = self._committed_size(cursor)
             if index is None or not 0 <= index < size:
                 raise RangeError(f"index {index} is not in the log (tree size {size})")
-            data: bytes = conn.execute(
-                select(log_entries.c.data).where(log_entries.c.idx == index)
-            ).scalar_one()
-        return data
+            cursor.execute(self._sql.entry, (index,))
+            row = cursor.fetchone()
+        if row is None:
+            raise StoreError(f"entry {index} is missing")
+        return bytes(row[0])
 
     def entries(
         self, start: int = 0, stop: int | None = None, chunk: int = 4096
@@ -273,18 +422,18 @@ class LogStore:
         """Stream entries ``start .. stop - 1`` in order, ``chunk`` rows per query."""
         position = start
         end = self.tree_size() if stop is None else stop
+        sql = self._sql.q(
+            "SELECT idx, data FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx"
+        )
         while position < end:
             upper = min(end, position + chunk)
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(log_entries.c.idx, log_entries.c.data)
-                    .where(log_entries.c.idx >= position, log_entries.c.idx < upper)
-                    .order_by(log_entries.c.idx)
-                ).all()
+            with self._reader() as cursor:
+                cursor.execute(sql, (position, upper))
+                rows = cursor.fetchall()
             for idx, data in rows:
                 if idx != position:
                     raise StoreError(f"entry {position} is missing (next stored is {idx})")
-                yield data
+                yield bytes(data)
                 position += 1
             if position < upper:
                 raise StoreError(f"entry {position} is missing")
@@ -292,91 +441,77 @@ class LogStore:
     def tile(self, level: int, index: int, width: int) -> bytes | None:
         """Tile bytes as C2SP tlog-tiles serves them, or None if beyond the newest tree.
 
-        A partial tile of width ``w`` is the first ``w`` hashes of any wider
-        version of that tile, so it is served from the narrowest stored one.
+        A partial hash tile of width ``w`` is the first ``w`` hashes of any wider
+        version of that tile, so it is served from the narrowest stored one. An
+        entry bundle is assembled from the entries it holds.
         """
-        with self.engine.connect() as conn:
-            size = self._latest(conn).tree_size
-            available = tile_width(size, level, index)
-            if width > available:
+        with self._reader() as cursor:
+            size = self._committed_size(cursor)
+            if width > tile_width(size, level, index):
                 return None
             if level == ENTRIES_LEVEL:
-                return self._read_bundle(conn, index, width)
-            return self._read_tile(conn, level, index, width)
-
-    def _read_bundle(self, conn: Connection, index: int, width: int) -> bytes:
-        if width == TILE_WIDTH:
-            stored = conn.execute(
-                select(log_tiles.c.data).where(
-                    log_tiles.c.level == ENTRIES_LEVEL,
-                    log_tiles.c.idx == index,
-                    log_tiles.c.width == TILE_WIDTH,
-                )
-            ).scalar_one_or_none()
-            if stored is not None:
-                return bytes(stored)
-        start = index * TILE_WIDTH
-        members = conn.execute(
-            select(log_entries.c.data)
-            .where(log_entries.c.idx >= start, log_entries.c.idx < start + width)
-            .order_by(log_entries.c.idx)
-        ).scalars()
-        return encode_bundle(list(members))
-
-    def _read_tile(self, conn: Connection, level: int, index: int, width: int) -> bytes:
-        if width == TILE_WIDTH:
-            cached = self._cached_full(level, index)
-            if cached is not None:
-                return b"".join(cached)
-        data = conn.execute(
-            select(log_tiles.c.data)
-            .where(log_tiles.c.level == level, log_tiles.c.idx == index, log_tiles.c.width >= width)
-            .order_by(log_tiles.c.width)
-            .limit(1)
-        ).scalar_one_or_none()
-        if data is None:
+                start = index * TILE_WIDTH
+                cursor.execute(self._sql.entry_range, (start, start + width))
+                members = [bytes(row[0]) for row in cursor.fetchall()]
+                if len(members) != width:
+                    raise StoreError(
+                        f"entries of bundle {TileID(level, index, width).path()} are missing"
+                    )
+                return encode_bundle(members)
+            cursor.execute(self._sql.tile, (level, index, width))
+            row = cursor.fetchone()
+        if row is None:
             raise StoreError(f"tile {TileID(level, index, width).path()} is missing from the store")
-        data = bytes(data)[: width * 32]
-        if width == TILE_WIDTH:
-            self._cache_full(level, index, split_hashes(data))
-        return data
+        return bytes(row[0])[: width * HASH_SIZE]
 
-    def _cached_full(self, level: int, index: int) -> list[bytes] | None:
-        with self._cache_lock:
-            hashes = self._full_tiles.get((level, index))
-            if hashes is not None:
-                self._full_tiles.move_to_end((level, index))
-            return hashes
+    def _load_tiles(
+        self, cursor: Any, wanted: Sequence[tuple[int, int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """Read tiles with their interiors in one query; cache their tile_nodes."""
+        params = [value for tile in wanted for value in tile]
+        cursor.execute(self._sql.tile_read(len(wanted)), params)
+        rows = {(level, index): row for level, index, *row in cursor.fetchall()}
+        loaded: dict[tuple[int, int], bytes] = {}
+        for level, index, width in wanted:
+            row = rows.get((level, index))
+            if row is None:
+                path = TileID(level, index, width).path()
+                raise StoreError(f"tile {path} or its interior is missing from the store")
+            stored_width, data, interior = row
+            try:
+                value = tile_nodes(bytes(data)[: width * HASH_SIZE], bytes(interior), stored_width)
+            except TilePathError as exc:
+                path = TileID(level, index, stored_width).path()
+                raise StoreError(f"tile {path} or its interior is malformed: {exc}") from exc
+            self._cache.put((level, index, width), value)
+            loaded[(level, index)] = value
+        return loaded
 
-    def _cache_full(self, level: int, index: int, hashes: list[bytes]) -> None:
-        with self._cache_lock:
-            self._full_tiles[(level, index)] = hashes
-            while len(self._full_tiles) > _FULL_TILE_CACHE:
-                self._full_tiles.popitem(last=False)
+    def _node_hashes(self, cursor: Any, nodes: Sequence[NodeID], size: int) -> list[Hash]:
+        places = [node_tile(node)[:2] for node in nodes]
+        values: dict[tuple[int, int], bytes] = {}
+        widths: dict[tuple[int, int], int] = {}
+        missing: list[tuple[int, int, int]] = []
+        for place in dict.fromkeys(places):
+            width = widths[place] = tile_width(size, *place)
+            cached = self._cache.get((*place, width))
+            if cached is None:
+                missing.append((*place, width))
+            else:
+                values[place] = cached
+        if missing:
+            values.update(self._load_tiles(cursor, missing))
+        return [
+            node_hash(node, values[place], widths[place])
+            for node, place in zip(nodes, places, strict=True)
+        ]
 
-    def _tile_hashes(self, conn: Connection, level: int, index: int, size: int) -> list[bytes]:
-        width = tile_width(size, level, index)
-        cached = self._cached_full(level, index) if width == TILE_WIDTH else None
-        if cached is not None:
-            return cached
-        return split_hashes(self._read_tile(conn, level, index, width))
-
-    def _node_hashes(self, conn: Connection, nodes: Sequence[NodeID], size: int) -> list[Hash]:
-        tiles: dict[tuple[int, int], list[bytes]] = {}
-        hashes: list[Hash] = []
-        for node in nodes:
-            level, index, _ = node_tile(node)
-            if (level, index) not in tiles:
-                tiles[(level, index)] = self._tile_hashes(conn, level, index, size)
-            hashes.append(node_hash(node, tiles[(level, index)]))
-        return hashes
-
-    def _bounded_size(self, conn: Connection, size: int | None) -> int:
-        latest = self._latest(conn).tree_size
+    def _bounded_size(self, cursor: Any, size: int | None) -> int:
+        committed = self._committed_size(cursor)
         if size is None:
-            return latest
-        if not 0 <= size <= latest:
-            raise RangeError(f"tree size {size} is beyond the newest checkpoint ({latest})")
+            return committed
+        if not 0 <= size <= committed:
+            raise RangeError(f"tree size {size} is beyond the newest checkpoint ({committed})")
         return size
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[Hash]:
@@ -385,20 +520,20 @@ class LogStore:
         Raises RangeError if the size is beyond the newest checkpoint or the
         index is not below it.
         """
-        with self.engine.connect() as conn:
-            size = self._bounded_size(conn, size)
+        with self._reader() as cursor:
+            size = self._bounded_size(cursor, size)
             nodes = inclusion_nodes(index, size)
-            return nodes.rehash(self._node_hashes(conn, nodes.ids, size))
+            return nodes.rehash(self._node_hashes(cursor, nodes.ids, size))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[Hash]:
         """RFC 9162 §2.1.4.1 proof that ``old_size`` is a prefix of ``new_size``.
 
         Raises RangeError unless ``0 < old_size <= new_size <= newest size``.
         """
-        with self.engine.connect() as conn:
-            new_size = self._bounded_size(conn, new_size)
+        with self._reader() as cursor:
+            new_size = self._bounded_size(cursor, new_size)
             nodes = consistency_nodes(old_size, new_size)
-            return nodes.rehash(self._node_hashes(conn, nodes.ids, new_size))
+            return nodes.rehash(self._node_hashes(cursor, nodes.ids, new_size))
 
     def receipt(self, index: int, tree_size: int | None = None) -> Receipt:
         """An offline proof that entry ``index`` is in the log.
@@ -407,21 +542,22 @@ class LogStore:
         newest). Raises RangeError if no checkpoint was signed at that size or
         the index is not below it.
         """
-        with self.engine.connect() as conn:
+        with self._reader() as cursor:
             if tree_size is None:
-                checkpoint = self._latest(conn)
+                cursor.execute(self._sql.latest_note)
             else:
-                row = conn.execute(
-                    select(log_checkpoints).where(log_checkpoints.c.tree_size == tree_size)
-                ).one_or_none()
-                if row is None:
-                    raise RangeError(f"no checkpoint was signed at tree size {tree_size}")
-                checkpoint = StoredCheckpoint(
-                    row.tree_size, Hash(row.root), row.note, row.created_at
-                )
-            nodes = inclusion_nodes(index, checkpoint.tree_size)
-            proof = nodes.rehash(self._node_hashes(conn, nodes.ids, checkpoint.tree_size))
-        return Receipt(index=index, proof=tuple(proof), checkpoint=checkpoint.note)
+                cursor.execute(self._sql.note_at, (tree_size,))
+            row = cursor.fetchone()
+            if row is None:
+                if tree_size is None:
+                    raise StoreError(_NOT_INITIALISED)
+                raise RangeError(f"no checkpoint was signed at tree size {tree_size}")
+            size, note = int(row[0]), str(row[1])
+            nodes = inclusion_nodes(index, size)
+            proof = nodes.rehash(self._node_hashes(cursor, nodes.ids, size))
+        return Receipt(index=index, proof=tuple(proof), checkpoint=note)
+
+    # -- for the audit ------------------------------------------------------------
 
     def stored_tiles(self, level: int, index: int) -> list[tuple[int, bytes]]:
         """Every stored version (width, bytes) of one tile, narrowest first (for audits)."""
@@ -433,41 +569,31 @@ class LogStore:
             ).all()
         return [(width, bytes(data)) for width, data in rows]
 
+    def stored_interiors(self, level: int, index: int) -> dict[int, bytes]:
+        """Every stored interior of one tile, by width (for audits)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(log_tile_nodes.c.width, log_tile_nodes.c.data).where(
+                    log_tile_nodes.c.level == level, log_tile_nodes.c.idx == index
+                )
+            ).all()
+        return {width: bytes(data) for width, data in rows}
+
     def count_tiles(self) -> int:
-        """How many tile rows (all widths, bundles included) are stored."""
+        """How many tile rows (all widths) are stored."""
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(log_tiles)).scalar_one())
+
+    def count_interiors(self) -> int:
+        """How many tile interior rows are stored."""
+        with self.engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(log_tile_nodes)).scalar_one()
+        return int(count)
 
     def state_size(self) -> int:
         """The tree size recorded in ``log_state`` (the audit checks it)."""
         with self.engine.connect() as conn:
             size = conn.execute(select(log_state.c.tree_size)).scalar_one_or_none()
         if size is None:
-            raise StoreError("the log is not initialised (run `carbonlabel log init`)")
+            raise StoreError(_NOT_INITIALISED)
         return int(size)
-
-
-class _WriteTransaction:
-    """A transaction that holds the database's write lock from its first statement."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._conn: Connection | None = None
-
-    def __enter__(self) -> Connection:
-        conn = self._engine.connect()
-        if is_sqlite(self._engine):
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        conn.begin()
-        self._conn = conn
-        return conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self._conn is not None
-        try:
-            if exc_type is None:
-                self._conn.commit()
-            else:
-                self._conn.rollback()
-        finally:
-            self._conn.close()

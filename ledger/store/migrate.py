@@ -16,16 +16,26 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "ledger_alembic_version"
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(
+    engine: Engine, script_location: Path = MIGRATIONS, version_table: str = VERSION_TABLE
+) -> Config:
+    """An Alembic config for one package's migrations, with its own version table."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(script_location))
     config.attributes["engine"] = engine
+    config.attributes["version_table"] = version_table
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the log's schema to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(engine), revision)
+def upgrade(
+    engine: Engine,
+    revision: str = "head",
+    *,
+    script_location: Path = MIGRATIONS,
+    version_table: str = VERSION_TABLE,
+) -> None:
+    """Bring a package's schema (default: the log's) to ``revision`` (idempotent)."""
+    command.upgrade(alembic_config(engine, script_location, version_table), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

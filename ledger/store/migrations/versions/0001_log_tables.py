@@ -14,7 +14,10 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-APPEND_ONLY = ("log_entries", "log_tiles", "log_checkpoints")
+APPEND_ONLY = ("log_entries", "log_tiles", "log_tile_nodes", "log_checkpoints")
+
+# BIGINT, but INTEGER on SQLite so that a sole primary key is the rowid (no extra index).
+ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -26,7 +29,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "log_entries",
-        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("idx", ROW_ID, primary_key=True, autoincrement=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
     )
     op.create_table(
@@ -37,8 +40,15 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary, nullable=False),
     )
     op.create_table(
+        "log_tile_nodes",
+        sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("width", sa.SmallInteger, primary_key=True, autoincrement=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+    )
+    op.create_table(
         "log_checkpoints",
-        sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("tree_size", ROW_ID, primary_key=True, autoincrement=False),
         sa.Column("root", sa.LargeBinary, nullable=False),
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -77,5 +87,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute("DROP FUNCTION IF EXISTS carbonlabel_refuse_change()")
-    for table in ("log_checkpoints", "log_tiles", "log_entries", "log_state"):
+    for table in ("log_checkpoints", "log_tile_nodes", "log_tiles", "log_entries", "log_state"):
         op.drop_table(table)
