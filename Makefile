@@ -6,7 +6,11 @@ STAMP  := $(VENV)/.installed
 DATA   ?= ./var
 export CARBONLABEL_DATA_DIR ?= $(DATA)
 
-.PHONY: run test lint types unit bench clean
+.PHONY: run test lint types unit bench clean system-deps
+
+# Debian tools the tests drive as a user would: PDF/SVG rasterisers for the printed
+# labels and Chromium for the scan page. Installed when missing and we are root.
+SYSTEM_TOOLS := pdftoppm:poppler-utils rsvg-convert:librsvg2-bin chromium:chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +27,10 @@ run: $(STAMP)
 	  echo "In production set CARBONLABEL_KEYSTORE_PASSPHRASE (or ..._FILE) yourself."; \
 	fi
 	@if [ -z "$$CARBONLABEL_KEYSTORE_PASSPHRASE" ]; then export CARBONLABEL_KEYSTORE_PASSPHRASE_FILE=$(DATA)/dev-passphrase; fi; \
-	  $(BIN)/carbonlabel log init && exec $(BIN)/carbonlabel serve
+	  $(BIN)/carbonlabel log init && \
+	  if [ ! -e $(DATA)/demo-tokens.json ]; then \
+	    echo "First run: seeding demo labels (carbonlabel demo)…"; $(BIN)/carbonlabel demo; \
+	  fi && exec $(BIN)/carbonlabel serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,7 +39,17 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+system-deps:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "please install:$$missing (Debian packages)"; exit 1; fi; \
+	fi
+
+unit: $(STAMP) system-deps
 	$(BIN)/pytest
 
 test: lint types unit

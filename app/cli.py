@@ -12,8 +12,10 @@ import click
 import typer
 
 from app.cli_credentials import credential_app, keys_app
+from app.cli_issuer import demo, issue_app, issuer_app, label_app, token_app
 from app.cli_log import log_app
 from app.cli_serve import serve
+from app.cli_verify import verify
 
 cli = typer.Typer(
     name="carbonlabel",
@@ -25,6 +27,12 @@ cli = typer.Typer(
 cli.add_typer(log_app, name="log")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(credential_app, name="credential")
+cli.add_typer(issuer_app, name="issuer")
+cli.add_typer(token_app, name="token")
+cli.add_typer(issue_app, name="issue")
+cli.add_typer(label_app, name="label")
+cli.command("demo")(demo)
+cli.command("verify")(verify)
 cli.command("serve")(serve)
 
 

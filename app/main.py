@@ -12,11 +12,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from app.limits import LimitsMiddleware
 from app.problems import install_problem_handlers
-from app.runtime import Runtime, utcnow
+from app.runtime import Runtime
 from app.settings import Settings, load_settings
+from app.verifying import Verifying, grade_summary, summarize
+from issuer.http import issuer_router
 from ledger.http import log_router
-from ledger.sequencer import Sequencer
+from verifier.http import verifier_router
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -25,19 +28,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     The log must have been initialised (``carbonlabel log init``).
     """
     runtime = runtime or Runtime(settings)
-    sequencer = Sequencer(
-        runtime.store,
-        runtime.sign_checkpoint,
-        clock=utcnow,
-        batch_size=settings.batch_size,
-        batch_delay=settings.batch_delay_ms / 1000,
-    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.store.origin()  # fail fast if the log is not initialised
         yield
-        sequencer.close()
         runtime.close()
 
     app = FastAPI(
@@ -47,9 +42,21 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.sequencer = sequencer
     install_problem_handlers(app)
     app.include_router(log_router(runtime.store))
+    app.include_router(issuer_router(runtime.issuer, runtime.directory, runtime.did_document))
+    verifying = Verifying(runtime)
+    app.state.verifying = verifying
+    app.include_router(
+        verifier_router(
+            verifying.service,
+            summarize=summarize,
+            grade_summary=grade_summary,
+            trust_list=verifying.signed_trust_list,
+            require_admin=verifying.require_admin,
+            log_origin=verifying.log_origin,
+        )
+    )
 
     @app.get("/healthz", tags=["health"], summary="Liveness and the log's size")
     def healthz() -> JSONResponse:
@@ -58,6 +65,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             {"status": "ok", "origin": runtime.store.origin(), "tree_size": checkpoint.tree_size}
         )
 
+    app.add_middleware(
+        LimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        rate_per_minute=settings.rate_limit_per_minute,
+    )
     return app
 
 

@@ -8,6 +8,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from credentials.errors import KeystoreError
+from issuer.errors import InvalidRequest, IssuerError, NotGradableError, Unauthorized
 from ledger.errors import LedgerError, RangeError, StoreError
 
 PROBLEM = "application/problem+json"
@@ -44,6 +46,22 @@ def install_problem_handlers(app: FastAPI) -> None:
             "the request does not validate",
             errors=errors,
         )
+
+    @app.exception_handler(IssuerError)
+    async def _issuer(_: Request, exc: IssuerError) -> JSONResponse:
+        extra: dict[str, Any] = {}
+        if isinstance(exc, InvalidRequest) and exc.errors:
+            extra["errors"] = [{"pointer": e.pointer, "reason": e.reason} for e in exc.errors]
+        if isinstance(exc, NotGradableError):
+            extra["reason"] = exc.reason
+        response = problem(exc.status, exc.code, type(exc).__name__, exc.detail, **extra)
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(KeystoreError)
+    async def _keystore(_: Request, exc: KeystoreError) -> JSONResponse:
+        return problem(503, "keystore-unavailable", "Keystore unavailable", str(exc))
 
     @app.exception_handler(RangeError)
     async def _range(_: Request, exc: RangeError) -> JSONResponse:

@@ -7,21 +7,31 @@ name to match the origin line).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine
 
 from app.settings import Settings
+from credentials.didweb import build_did_document, did_web_from_url
 from credentials.keystore import Keystore
+from issuer.directory import Directory
+from issuer.service import IssuerService
+from issuer.store import migrate as issuer_migrate
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.errors import StoreError
 from ledger.note import NoteSigner, NoteVerifier
+from ledger.sequencer import Sequencer
 from ledger.store.engine import make_engine
 from ledger.store.log import LogStore
+from verifier.store import migrate as verifier_migrate
 
 LOG_KEY = "log"
+AUTHORITY_KEY = "authority"
+"""The deployment's own key (its did:web at /.well-known/did.json; signs trust lists)."""
 
 
 class ConfigurationError(Exception):
@@ -87,6 +97,44 @@ class Runtime:
     def sign_checkpoint(self, checkpoint: Checkpoint) -> str:
         return sign_checkpoint(checkpoint, self.log_signer)
 
+    @cached_property
+    def sequencer(self) -> Sequencer:
+        return Sequencer(
+            self.store,
+            self.sign_checkpoint,
+            clock=utcnow,
+            batch_size=self.settings.batch_size,
+            batch_delay=self.settings.batch_delay_ms / 1000,
+        )
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.engine, self.keystore, self.settings.public_url)
+
+    @cached_property
+    def issuer(self) -> IssuerService:
+        return IssuerService(
+            engine=self.engine,
+            store=self.store,
+            sequencer=self.sequencer,
+            directory=self.directory,
+            keystore=self.keystore,
+            public_url=self.settings.public_url,
+            clock=utcnow,
+            cryptosuite=self.settings.cryptosuite,
+        )
+
+    @property
+    def deployment_did(self) -> str:
+        return did_web_from_url(self.settings.public_url)
+
+    def did_document(self, slug: str | None) -> dict[str, Any]:
+        """The DID document of the deployment (slug None) or of one issuer."""
+        if slug is None:
+            return build_did_document(self.deployment_did, self.keystore.versions(AUTHORITY_KEY))
+        org = self.directory.org(slug)
+        return build_did_document(org.did, self.keystore.versions(org.key_name))
+
     def init_log(self, now: datetime) -> tuple[bool, bool]:
         """Create the log key and the store if absent; never overwrite either.
 
@@ -96,9 +144,26 @@ class Runtime:
         if LOG_KEY not in self.keystore.names():
             self.keystore.create(LOG_KEY, now=now)
             key_created = True
+        if AUTHORITY_KEY not in self.keystore.names():
+            self.keystore.create(AUTHORITY_KEY, now=now)
         store_created = self.store.initialise(self.settings.log_origin, self.sign_checkpoint, now)
+        issuer_migrate.upgrade(self.engine)
+        verifier_migrate.upgrade(self.engine)
         return key_created, store_created
 
+    def scan_salt(self) -> bytes:
+        """The salt of scan client hashes: configured, or random and kept in the data dir."""
+        if self.settings.scan_salt:
+            return self.settings.scan_salt.encode()
+        path = self.settings.data_dir / "scan-salt"
+        if not path.exists():
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(secrets.token_bytes(32))
+            path.chmod(0o600)
+        return path.read_bytes()
+
     def close(self) -> None:
+        if "sequencer" in self.__dict__:
+            self.sequencer.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

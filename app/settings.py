@@ -7,6 +7,7 @@ when the CLI or ``create_app`` asks for one.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,27 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Where this deployment is reached."
+    )
+    cryptosuite: Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"] = Field(
+        default="eddsa-rdfc-2022", description="Data Integrity cryptosuite for new credentials."
+    )
+    trust_list: Path | None = Field(
+        default=None,
+        description="Signed trust-list file to verify against; default: this deployment's own.",
+    )
+    trust_authority: str | None = Field(
+        default=None, description="did:key pinned as the trust list's signer (with trust_list)."
+    )
+    scan_salt: str | None = Field(
+        default=None,
+        description="Salt of the client hashes kept with scans (share it across app processes); "
+        "default: a random salt kept in the data dir.",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Public requests per client per minute (429 above)."
     )
     host: str = Field(default="127.0.0.1", description="Address `carbonlabel serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `carbonlabel serve` binds.")

@@ -1,0 +1,207 @@
+"""The issuer's HTTP routes: VC-API issue and status, labels, grades, rules, status lists, DIDs.
+
+``issuer_router(service, directory, did_documents)`` returns the routes; the
+app mounts them and maps :class:`issuer.errors.IssuerError` to problem details.
+Issuing and status endpoints need ``Authorization: Bearer <token>`` with the
+``issue``, ``status`` or ``admin`` scope.
+"""
+
+import io
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Header, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from issuer.directory import Directory, Principal
+from issuer.errors import InvalidRequest, NotFound
+from issuer.printable import label_pdf, label_svg
+from issuer.qr import OfflineQRTooLarge, offline_qr, qr_png, qr_svg
+from issuer.service import Issued, IssuerService, Printing
+
+STATUS_CACHE = "public, max-age=300"
+
+
+class IssueRequest(BaseModel):
+    """VC-API ``POST /credentials/issue`` body."""
+
+    credential: dict[str, Any] = Field(description="The unsigned credential.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Issuance options.")
+
+
+class StatusEntryIn(BaseModel):
+    type: Literal["BitstringStatusListEntry"]
+    statusPurpose: str = Field(description="revocation or suspension")
+
+
+class StatusRequest(BaseModel):
+    """VC-API ``POST /credentials/status`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+    credentialId: str
+    credentialStatus: StatusEntryIn
+    status: bool = Field(description="true sets the bit (revoke, suspend); false clears it")
+
+
+class RuleRef(BaseModel):
+    id: str
+    version: str
+
+
+class GradeRequest(BaseModel):
+    """``POST /grades``: grade a stored label under a published rule."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(description="Label number (GDCL-...) or label credential id")
+    rule: RuleRef
+
+
+def issued_body(issued: Issued) -> dict[str, Any]:
+    body = issued.bundle()
+    if issued.label_number is not None:
+        body["labelNumber"] = issued.label_number
+    if issued.digital_link is not None:
+        body["digitalLink"] = issued.digital_link
+    body["logIndex"] = issued.log_index
+    return body
+
+
+def issuer_router(
+    service: IssuerService,
+    directory: Directory,
+    did_documents: Callable[[str | None], dict[str, Any]],
+) -> APIRouter:
+    """Routes over ``service``; ``did_documents(slug)`` builds a DID document (None: the
+    deployment's own)."""
+    router = APIRouter()
+
+    def principal(
+        authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
+    ) -> Principal:
+        return directory.authenticate(authorization)
+
+    Caller = Annotated[Principal, Depends(principal)]
+    IdempotencyKey = Annotated[
+        str | None, Header(alias="Idempotency-Key", description="Retry-safe issuance key")
+    ]
+
+    @router.post("/credentials/issue", status_code=201, tags=["issuer"], summary="VC-API issue")
+    def issue(body: IssueRequest, caller: Caller, idempotency_key: IdempotencyKey = None) -> Any:
+        issued = service.issue_credential(caller, body.credential, idempotency_key=idempotency_key)
+        return issued_body(issued)
+
+    @router.post("/labels", status_code=201, tags=["issuer"], summary="Issue a carbon label")
+    def issue_label(
+        request: Annotated[
+            dict[str, Any], Body(description="A LabelRequest (product, footprint…)")
+        ],
+        caller: Caller,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Any:
+        issued = service.issue_label(caller, request, idempotency_key=idempotency_key)
+        response.headers["Location"] = f"/labels/{issued.label_number}"
+        return issued_body(issued)
+
+    @router.get("/labels/{label_number}", tags=["labels"], summary="A label bundle")
+    def label(label_number: str) -> Any:
+        issued = service.label(label_number)
+        body = issued_body(issued)
+        body["grades"] = [g.bundle() for g in service.grades_of(issued.credential["id"])]
+        body["status"] = service.status_of(issued.credential["id"])
+        return body
+
+    printing = Printing(service)
+    immutable = {"Cache-Control": "public, max-age=86400"}
+
+    @router.get("/labels/{label_number}/qr.png", tags=["labels"], summary="QR code (PNG)")
+    def label_qr_png(label_number: str, scale: int = 8) -> Response:
+        if not 1 <= scale <= 40:
+            raise InvalidRequest("scale must be 1..40")
+        link = _link(label_number)
+        return Response(qr_png(link, scale=scale), media_type="image/png", headers=immutable)
+
+    @router.get("/labels/{label_number}/qr.svg", tags=["labels"], summary="QR code (SVG)")
+    def label_qr_svg(label_number: str) -> Response:
+        link = _link(label_number)
+        return Response(qr_svg(link, scale=4), media_type="image/svg+xml", headers=immutable)
+
+    @router.get("/labels/{label_number}/label.svg", tags=["labels"], summary="Printable label")
+    def printable_svg(label_number: str) -> Response:
+        info = printing.label_info(label_number)
+        svg = label_svg(info, _link(label_number))
+        return Response(svg, media_type="image/svg+xml")
+
+    @router.get("/labels/{label_number}/label.pdf", tags=["labels"], summary="Printable label")
+    def printable_pdf(label_number: str) -> Response:
+        info = printing.label_info(label_number)
+        pdf = label_pdf(info, _link(label_number))
+        return Response(pdf, media_type="application/pdf")
+
+    @router.get(
+        "/labels/{label_number}/offline-qr.png",
+        tags=["labels"],
+        summary="Offline QR: the compact signed label (DEFLATE + base45)",
+    )
+    def label_offline_qr(label_number: str, scale: int = 4) -> Response:
+        document = printing.offline_credential(label_number)
+        try:
+            code = offline_qr(document)
+        except OfflineQRTooLarge as exc:
+            raise InvalidRequest(f"the offline credential does not fit a QR code: {exc}") from exc
+        out = io.BytesIO()
+        code.save(out, kind="png", scale=max(1, min(scale, 20)), border=4)
+        return Response(out.getvalue(), media_type="image/png", headers=immutable)
+
+    def _link(label_number: str) -> str:
+        link = service.label(label_number).digital_link
+        if link is None:
+            raise NotFound(f"label {label_number} has no Digital Link")
+        return link
+
+    @router.post("/credentials/status", tags=["issuer"], summary="VC-API status update")
+    def update_status(body: StatusRequest, caller: Caller) -> Any:
+        state = service.set_status(
+            caller, body.credentialId, body.credentialStatus.statusPurpose, body.status
+        )
+        return {"credentialId": body.credentialId, "status": state}
+
+    @router.post("/grading-rules", status_code=201, tags=["grading"], summary="Publish a rule")
+    def publish_rule(rule: Annotated[dict[str, Any], Body()], caller: Caller) -> Any:
+        return service.publish_rule(caller, rule)
+
+    @router.get(
+        "/grading-rules/{rule_id:path}/{version}", tags=["grading"], summary="A grading rule"
+    )
+    def get_rule(rule_id: str, version: str) -> Any:
+        return JSONResponse(
+            service.rule(rule_id, version), headers={"Cache-Control": "public, max-age=3600"}
+        )
+
+    @router.post("/grades", status_code=201, tags=["grading"], summary="Grade a label")
+    def grade(body: GradeRequest, caller: Caller, idempotency_key: IdempotencyKey = None) -> Any:
+        issued = service.grade_label(
+            caller,
+            label=body.label,
+            rule_id=body.rule.id,
+            rule_version=body.rule.version,
+            idempotency_key=idempotency_key,
+        )
+        return issued_body(issued)
+
+    @router.get("/status/{list_id}", tags=["status"], summary="A status-list credential")
+    def status_list(list_id: str) -> Any:
+        return JSONResponse(service.status_list(list_id), headers={"Cache-Control": STATUS_CACHE})
+
+    @router.get("/.well-known/did.json", tags=["did"], summary="The deployment's DID document")
+    def deployment_did() -> Any:
+        return did_documents(None)
+
+    @router.get("/issuers/{slug}/did.json", tags=["did"], summary="An issuer's DID document")
+    def issuer_did(slug: str) -> Any:
+        if not slug:
+            raise InvalidRequest("issuer slug is empty")
+        return did_documents(slug)
+
+    return router

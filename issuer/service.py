@@ -1,0 +1,846 @@
+"""The issuance pipeline: validate, number, sign, log, store, prove.
+
+Every issuance and every status change is one log entry. The row that stores
+a credential (or a status change, or a rule) is written by an entry hook inside
+the log's integrating transaction, so the credential store and the log are
+consistent after a crash at any point: a credential is stored if and only if
+its entry is committed. A credential is returned only with its receipt, after
+that commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy import Connection, Engine, insert, select
+
+from credentials.dataintegrity import EDDSA_RDFC_2022, sign
+from credentials.errors import CredentialError
+from credentials.keystore import Keystore
+from credentials.multikey import Ed25519KeyPair
+from credentials.statuslist import Bitstring, status_list_credential, status_list_entry
+from credentials.vc import check_structure, credential_types, issuer_id
+from issuer import build
+from issuer.allocate import PURPOSES, StatusPosition, allocate_status, next_label_sequence
+from issuer.directory import Directory, Org, Principal
+from issuer.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidRequest,
+    IssuanceFailed,
+    NotFound,
+    NotGradableError,
+)
+from issuer.store.tables import (
+    grading_rules,
+    idempotency_keys,
+    issued_credentials,
+    status_events,
+    status_list_versions,
+    status_lists,
+)
+from ledger.errors import LedgerError
+from ledger.sequencer import Sequencer
+from ledger.store.engine import WriteTransaction
+from ledger.store.log import LogStore
+from schemas.digitallink import DigitalLinkError, digital_link, new_serial
+from schemas.errors import NotGradable, SchemaValidationError
+from schemas.grading import grade, rule_digest
+from schemas.logentry import credential_digest, entry_bytes
+from schemas.validate import validate
+from schemas.vocabulary import KINDS
+
+LABEL_TYPE = "CarbonLabelCredential"
+GRADE_TYPE = "GradeResultCredential"
+STATUS_LIST_TTL_MS = 300_000
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A credential that is in the log: with its entry and receipt (the label bundle)."""
+
+    credential: dict[str, Any]
+    entry: dict[str, Any]
+    receipt: dict[str, Any]
+    log_index: int
+    label_number: str | None = None
+    digital_link: str | None = None
+
+    def bundle(self) -> dict[str, Any]:
+        """The label bundle a QR code resolves to (see verifier/result.py)."""
+        return {
+            "verifiableCredential": self.credential,
+            "logEntry": self.entry,
+            "receipt": self.receipt,
+        }
+
+
+def _problems(exc: SchemaValidationError, prefix: str = "") -> list[FieldProblem]:
+    return [FieldProblem(prefix + e.pointer, e.reason) for e in exc.errors]
+
+
+def request_hash(body: Any) -> str:
+    """SHA-256 of the JCS form of a request body (for idempotency keys)."""
+    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+
+
+class IssuerService:
+    """Issues labels and grades, changes status, publishes rules and status lists."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        store: LogStore,
+        sequencer: Sequencer,
+        directory: Directory,
+        keystore: Keystore,
+        public_url: str,
+        clock: Callable[[], datetime],
+        cryptosuite: str = EDDSA_RDFC_2022,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.sequencer = sequencer
+        self.directory = directory
+        self.keystore = keystore
+        self.public_url = public_url.rstrip("/")
+        self.clock = clock
+        self.cryptosuite = cryptosuite
+        self._keys: dict[tuple[str, int], Ed25519KeyPair] = {}
+        self._keys_lock = threading.Lock()
+
+    # -- keys ---------------------------------------------------------------------
+
+    def signing_key(self, org: Org) -> tuple[Ed25519KeyPair, str]:
+        """The issuer's current key pair and its verification method id."""
+        with self._keys_lock:
+            version = self.keystore.current(org.key_name)
+            cache_key = (org.key_name, version.version)
+            pair = self._keys.get(cache_key)
+            if pair is None:
+                pair = Ed25519KeyPair(
+                    public_key=version.public_key(),
+                    private_key=self.keystore.private_key(org.key_name, version.version),
+                )
+                self._keys[cache_key] = pair
+        return pair, version.verification_method_id(org.did)
+
+    def _sign(self, org: Org, document: dict[str, Any], now: datetime) -> dict[str, Any]:
+        pair, method = self.signing_key(org)
+        try:
+            return sign(
+                document,
+                pair,
+                verification_method=method,
+                cryptosuite=self.cryptosuite,
+                created=now,
+            )
+        except CredentialError as exc:
+            raise InvalidRequest(f"the credential cannot be signed: {exc}") from exc
+
+    # -- status lists ---------------------------------------------------------------
+
+    def status_list_url(self, list_id: str) -> str:
+        return f"{self.public_url}/status/{list_id}"
+
+    def _status_entries(self, position: StatusPosition) -> list[dict[str, Any]]:
+        return [
+            status_list_entry(self.status_list_url(position.list_for(p)), position.index, p)
+            for p in PURPOSES
+        ]
+
+    def _allocate(self, org: Org, now: datetime) -> StatusPosition:
+        position, opened = allocate_status(self.engine, org.id, org.slug)
+        if opened:
+            for purpose in PURPOSES:
+                self.publish_status_list(position.list_for(purpose), now)
+        return position
+
+    def publish_status_list(self, list_id: str, now: datetime) -> dict[str, Any]:
+        """Sign the current bits of a status list as a new version and store it.
+
+        Reading the events and storing the version happen under the database's
+        write lock, so concurrent changes publish in order and the newest
+        version always holds every committed change.
+        """
+        with WriteTransaction(self.engine) as conn:
+            meta = conn.execute(
+                select(status_lists).where(status_lists.c.list_id == list_id)
+            ).first()
+            if meta is None:
+                raise NotFound(f"no status list {list_id!r}")
+            events = conn.execute(
+                select(status_events.c.status_index, status_events.c.value)
+                .where(status_events.c.list_id == list_id)
+                .order_by(status_events.c.log_index)
+            ).all()
+            version = conn.execute(
+                select(status_list_versions.c.version)
+                .where(status_list_versions.c.list_id == list_id)
+                .order_by(status_list_versions.c.version.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            bits = Bitstring(meta.capacity)
+            for index, value in events:
+                bits.set(index, bool(value))
+            org = self.directory.org_by_id(meta.org_id)
+            unsigned = status_list_credential(
+                self.status_list_url(list_id),
+                org.did,
+                meta.purpose,
+                bits,
+                valid_from=now,
+                ttl_ms=STATUS_LIST_TTL_MS,
+            )
+            signed = self._sign(org, unsigned, now)
+            conn.execute(
+                insert(status_list_versions).values(
+                    list_id=list_id,
+                    version=0 if version is None else version + 1,
+                    document=json.dumps(signed, ensure_ascii=False),
+                    created_at=now,
+                )
+            )
+        return signed
+
+    def status_list(self, list_id: str) -> dict[str, Any]:
+        """The newest signed status-list credential. Raises NotFound."""
+        with self.engine.connect() as conn:
+            document = conn.execute(
+                select(status_list_versions.c.document)
+                .where(status_list_versions.c.list_id == list_id)
+                .order_by(status_list_versions.c.version.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        if document is None:
+            raise NotFound(f"no status list {list_id!r}")
+        result: dict[str, Any] = json.loads(document)
+        return result
+
+    # -- issuance -------------------------------------------------------------------
+
+    def _idempotent(
+        self, org: Org, key: str | None, body_hash: str, now: datetime
+    ) -> Issued | None:
+        """The earlier result for a retried request, or None to go ahead."""
+        if key is None:
+            return None
+        if not 1 <= len(key) <= 255:
+            raise InvalidRequest("Idempotency-Key must be 1 to 255 characters")
+        with WriteTransaction(self.engine) as conn:
+            row = conn.execute(
+                select(idempotency_keys.c.request_hash).where(
+                    idempotency_keys.c.org_id == org.id, idempotency_keys.c.key == key
+                )
+            ).first()
+            if row is None:
+                conn.execute(
+                    insert(idempotency_keys).values(
+                        org_id=org.id, key=key, request_hash=body_hash, created_at=now
+                    )
+                )
+                return None
+        if row.request_hash != body_hash:
+            raise Conflict("this Idempotency-Key was used with a different request")
+        with self.engine.connect() as conn:
+            credential_id = conn.execute(
+                select(issued_credentials.c.credential_id).where(
+                    issued_credentials.c.org_id == org.id,
+                    issued_credentials.c.idempotency_key == key,
+                )
+            ).scalar_one_or_none()
+        return None if credential_id is None else self.issued(credential_id)
+
+    def issue_label(
+        self,
+        principal: Principal,
+        request: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Issued:
+        """POST /labels: build, sign, log and store a CarbonLabelCredential.
+
+        Raises Forbidden, InvalidRequest (all errors, with pointers), Conflict,
+        IssuanceFailed.
+        """
+        principal.require("issue")
+        org = principal.org
+        try:
+            validate("LabelRequest", request)
+        except SchemaValidationError as exc:
+            raise InvalidRequest("the label request does not validate", _problems(exc)) from exc
+        product = request["product"]
+        org.may_issue(LABEL_TYPE, product.get("productCategory"))
+        now = self.clock()
+        earlier = self._idempotent(org, idempotency_key, request_hash(request), now)
+        if earlier is not None:
+            return earlier
+        code = build.CATEGORY_CODES.get(product["productCategory"], "XX")
+        number = build.label_number(
+            now.year, code, next_label_sequence(self.engine, now.year, code)
+        )
+        granularity = product.get("granularity", "model")
+        serial = new_serial() if granularity == "item" else None
+        try:
+            link = digital_link(
+                self.public_url, product["gtin"], batch=product.get("batchNumber"), serial=serial
+            )
+        except DigitalLinkError as exc:
+            raise InvalidRequest(
+                "the product cannot be given a GS1 Digital Link",
+                [FieldProblem("/product", str(exc))],
+            ) from exc
+        position = self._allocate(org, now)
+        unsigned = build.build_label_credential(
+            request,
+            issuer=build.IssuerProfile(did=org.did, name=org.name, uscc=org.uscc),
+            credential_id=f"urn:uuid:{uuid.uuid4()}",
+            label_number=number,
+            digital_link=link,
+            status_entries=self._status_entries(position),
+            valid_from=now,
+        )
+        return self._log_credential(
+            org,
+            self._sign(org, unsigned, now),
+            now,
+            kind="label",
+            position=position,
+            label_number=number,
+            link=link,
+            gtin=link.split("/01/")[1][:14],
+            batch=product.get("batchNumber"),
+            serial=serial,
+            product_category=product["productCategory"],
+            idempotency_key=idempotency_key,
+        )
+
+    def issue_credential(
+        self,
+        principal: Principal,
+        credential: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Issued:
+        """VC-API POST /credentials/issue: sign, log and store the given credential.
+
+        The issuer is set to the organisation's DID when absent (a different one
+        is refused); status entries are added. Label and grade credentials must
+        validate against their schemas.
+        """
+        principal.require("issue")
+        org = principal.org
+        document = dict(credential)
+        if "proof" in document:
+            raise InvalidRequest(
+                "the credential already has a proof",
+                [FieldProblem("/credential/proof", "remove it")],
+            )
+        if "issuer" not in document:
+            document["issuer"] = org.did
+        elif isinstance(document["issuer"], dict) and "id" not in document["issuer"]:
+            document["issuer"] = {"id": org.did, **document["issuer"]}
+        try:
+            check_structure(document)
+            named_issuer = issuer_id(document)
+        except CredentialError as exc:
+            raise InvalidRequest(
+                "the credential is not a VC 2.0 credential", [FieldProblem("/credential", str(exc))]
+            ) from exc
+        if named_issuer != org.did:
+            raise Forbidden(f"issuer {named_issuer} is not this organisation ({org.did})")
+        types = credential_types(document)
+        kind = next((k for k in KINDS if k in types), None)
+        subject = document.get("credentialSubject")
+        category = None
+        if isinstance(subject, dict):
+            product = (subject.get("labelledProduct") or {}) if kind == LABEL_TYPE else {}
+            category = product.get("productCategory") if isinstance(product, dict) else None
+        scoped_type = kind or types[-1]
+        org.may_issue(scoped_type, category)
+        now = self.clock()
+        earlier = self._idempotent(org, idempotency_key, request_hash(dict(credential)), now)
+        if earlier is not None:
+            return earlier
+        document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
+        position = self._allocate(org, now)
+        if "credentialStatus" not in document:
+            document["credentialStatus"] = self._status_entries(position)
+        if kind is not None:
+            try:
+                validate(kind, document)
+            except SchemaValidationError as exc:
+                raise InvalidRequest(
+                    f"the credential does not validate as {kind}", _problems(exc, "/credential")
+                ) from exc
+        product_info: dict[str, Any] = {}
+        if kind == LABEL_TYPE:
+            product_info = dict(document["credentialSubject"].get("labelledProduct") or {})
+            product_info["labelNumber"] = document["credentialSubject"].get("labelNumber")
+        return self._log_credential(
+            org,
+            self._sign(org, document, now),
+            now,
+            kind="label" if kind == LABEL_TYPE else "other",
+            position=position,
+            label_number=product_info.get("labelNumber"),
+            link=product_info.get("digitalLink"),
+            gtin=product_info.get("gtin"),
+            batch=product_info.get("batchNumber"),
+            serial=None,
+            product_category=product_info.get("productCategory"),
+            idempotency_key=idempotency_key,
+        )
+
+    def _log_credential(
+        self,
+        org: Org,
+        signed: dict[str, Any],
+        now: datetime,
+        *,
+        kind: str,
+        position: StatusPosition,
+        label_number: str | None,
+        link: str | None,
+        gtin: str | None,
+        batch: str | None,
+        serial: str | None,
+        product_category: str | None,
+        idempotency_key: str | None,
+        graded_credential_id: str | None = None,
+    ) -> Issued:
+        digest = credential_digest(signed)
+        entry: dict[str, Any] = {
+            "kind": "issue",
+            "credential": signed["id"],
+            "digest": digest,
+            "issuer": org.did,
+            "types": credential_types(signed),
+            "statusIndex": position.index,
+            "statusList": self.status_list_url(position.revocation_list),
+            "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        products = {k: v for k, v in {"gtin": gtin, "batch": batch, "serial": serial}.items() if v}
+        if products:
+            entry["products"] = products
+        if label_number is not None:
+            entry["labelNumber"] = label_number
+        for field in ("validFrom", "validUntil"):
+            if field in signed:
+                entry[field] = signed[field]
+        data = entry_bytes(entry)
+
+        def store_row(conn: Connection, index: int) -> None:
+            conn.execute(
+                insert(issued_credentials).values(
+                    credential_id=signed["id"],
+                    kind=kind,
+                    org_id=org.id,
+                    label_number=label_number,
+                    document=json.dumps(signed, ensure_ascii=False),
+                    digest=digest,
+                    entry=json.dumps(entry, ensure_ascii=False),
+                    log_index=index,
+                    gtin=gtin,
+                    batch=batch,
+                    serial=serial,
+                    digital_link=link,
+                    product_category=product_category,
+                    graded_credential_id=graded_credential_id,
+                    status_list_index=position.index,
+                    revocation_list=position.revocation_list,
+                    suspension_list=position.suspension_list,
+                    idempotency_key=idempotency_key,
+                    created_at=now,
+                )
+            )
+
+        try:
+            sequenced = self.sequencer.append(data, store_row)
+            receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
+        except (LedgerError, TimeoutError) as exc:
+            raise IssuanceFailed(f"the log did not commit the credential: {exc}") from exc
+        return Issued(signed, entry, receipt, sequenced.index, label_number, link)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _row(self, **where: str) -> Any:
+        column, value = next(iter(where.items()))
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(issued_credentials).where(issued_credentials.c[column] == value)
+            ).first()
+        if row is None:
+            raise NotFound(f"no credential with {column.replace('_', ' ')} {value!r}")
+        return row
+
+    def _issued(self, row: Any) -> Issued:
+        receipt = self.store.receipt(row.log_index).to_json()
+        return Issued(
+            json.loads(row.document),
+            json.loads(row.entry),
+            receipt,
+            row.log_index,
+            row.label_number,
+            row.digital_link,
+        )
+
+    def issued(self, credential_id: str) -> Issued:
+        """A stored credential with a fresh receipt against the newest checkpoint."""
+        return self._issued(self._row(credential_id=credential_id))
+
+    def label(self, label_number: str) -> Issued:
+        return self._issued(self._row(label_number=label_number))
+
+    def grades_of(self, credential_id: str) -> list[Issued]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(issued_credentials)
+                .where(issued_credentials.c.graded_credential_id == credential_id)
+                .order_by(issued_credentials.c.log_index)
+            ).all()
+        return [self._issued(row) for row in rows]
+
+    def status_of(self, credential_id: str) -> dict[str, bool]:
+        """Current status bits of a credential: {"revocation": bool, "suspension": bool}."""
+        row = self._row(credential_id=credential_id)
+        state = {purpose: False for purpose in PURPOSES}
+        with self.engine.connect() as conn:
+            events = conn.execute(
+                select(status_events.c.list_id, status_events.c.value)
+                .where(status_events.c.credential_id == credential_id)
+                .order_by(status_events.c.log_index)
+            ).all()
+        for list_name, value in events:
+            purpose = "revocation" if list_name == row.revocation_list else "suspension"
+            state[purpose] = bool(value)
+        return state
+
+    # -- grading rules and grades ----------------------------------------------------------
+
+    def publish_rule(self, principal: Principal, rule: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /grading-rules (admin scope): validate, log and store a grading rule."""
+        principal.require("admin")
+        try:
+            validate("GradingRule", rule)
+        except SchemaValidationError as exc:
+            raise InvalidRequest("the grading rule does not validate", _problems(exc)) from exc
+        rule_id, version = str(rule["id"]), str(rule["version"])
+        with self.engine.connect() as conn:
+            exists = conn.execute(
+                select(grading_rules.c.digest).where(
+                    grading_rules.c.rule_id == rule_id, grading_rules.c.version == version
+                )
+            ).first()
+        digest = rule_digest(rule)
+        if exists is not None:
+            if exists.digest == digest:
+                return self.rule(rule_id, version)
+            raise Conflict(f"rule {rule_id} version {version} is already published differently")
+        now = self.clock()
+        entry = {
+            "kind": "grading-rule",
+            "rule": rule_id,
+            "version": version,
+            "digest": "sha256:" + digest,
+            "issuer": principal.org.did,
+            "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+        def store_rule(conn: Connection, index: int) -> None:
+            conn.execute(
+                insert(grading_rules).values(
+                    rule_id=rule_id,
+                    version=version,
+                    document=json.dumps(rule, ensure_ascii=False),
+                    digest=digest,
+                    log_index=index,
+                    created_at=now,
+                )
+            )
+
+        try:
+            self.sequencer.append(entry_bytes(entry), store_rule)
+        except (LedgerError, TimeoutError) as exc:
+            raise IssuanceFailed(f"the log did not commit the rule: {exc}") from exc
+        return self.rule(rule_id, version)
+
+    def rule(self, rule_id: str, version: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(grading_rules.c.document).where(
+                    grading_rules.c.rule_id == rule_id, grading_rules.c.version == version
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no grading rule {rule_id} version {version}")
+        result: dict[str, Any] = json.loads(row.document)
+        return result
+
+    def grade_label(
+        self,
+        principal: Principal,
+        *,
+        label: str,
+        rule_id: str,
+        rule_version: str,
+        idempotency_key: str | None = None,
+    ) -> Issued:
+        """POST /grades: grade a stored label (by number or credential id) under a rule.
+
+        Raises NotGradableError (422, with the reason) when it cannot be graded.
+        """
+        principal.require("issue")
+        org = principal.org
+        row = (
+            self._row(label_number=label)
+            if label.startswith("GDCL-")
+            else self._row(credential_id=label)
+        )
+        if row.kind != "label":
+            raise InvalidRequest(f"{label} is not a label credential")
+        if row.org_id != org.id:
+            raise Forbidden(f"label {label} was issued by another organisation")
+        org.may_issue(GRADE_TYPE, row.product_category)
+        if self.status_of(row.credential_id)["revocation"]:
+            raise Conflict(f"label {label} is revoked and cannot be graded")
+        rule = self.rule(rule_id, rule_version)
+        label_credential: dict[str, Any] = json.loads(row.document)
+        now = self.clock()
+        footprint = label_credential["credentialSubject"]["carbonFootprint"]
+        try:
+            outcome = grade(footprint, rule, at=now, product_category=row.product_category)
+        except NotGradable as exc:
+            raise NotGradableError(exc.reason, exc.detail) from exc
+        earlier = self._idempotent(
+            org, idempotency_key, request_hash([label, rule_id, rule_version]), now
+        )
+        if earlier is not None:
+            return earlier
+        position = self._allocate(org, now)
+        unsigned = build.build_grade_credential(
+            label_credential,
+            label_digest=row.digest,
+            rule=rule,
+            outcome=outcome,
+            issuer=build.IssuerProfile(did=org.did, name=org.name, uscc=org.uscc),
+            credential_id=f"urn:uuid:{uuid.uuid4()}",
+            status_entries=self._status_entries(position),
+            valid_from=now,
+        )
+        return self._log_credential(
+            org,
+            self._sign(org, unsigned, now),
+            now,
+            kind="grade",
+            position=position,
+            label_number=None,
+            link=row.digital_link,
+            gtin=row.gtin,
+            batch=row.batch,
+            serial=None,
+            product_category=row.product_category,
+            idempotency_key=idempotency_key,
+            graded_credential_id=row.credential_id,
+        )
+
+    # -- status ------------------------------------------------------------------------------
+
+    def set_status(
+        self, principal: Principal, credential_id: str, purpose: str, value: bool
+    ) -> dict[str, bool]:
+        """VC-API POST /credentials/status: revoke, suspend or reinstate (suspension only).
+
+        Each change is a log entry; the status list is re-signed. Revoking a
+        label also revokes the grades issued on it. Returns the new status.
+        """
+        principal.require("status")
+        if purpose not in PURPOSES:
+            raise InvalidRequest(
+                "statusPurpose must be revocation or suspension",
+                [FieldProblem("/credentialStatus/statusPurpose", f"got {purpose!r}")],
+            )
+        row = self._row(credential_id=credential_id)
+        if row.org_id != principal.org.id:
+            raise Forbidden("this credential was issued by another organisation")
+        current = self.status_of(credential_id)
+        if purpose == "revocation" and current["revocation"] and not value:
+            raise Conflict("revocation is permanent: a revoked credential cannot be reinstated")
+        if purpose == "suspension" and current["revocation"]:
+            raise Conflict("the credential is revoked; suspension no longer applies")
+        if current[purpose] != value:
+            self._log_status(principal.org, row, purpose, value)
+        if purpose == "revocation" and value:
+            for graded in self.grades_of(credential_id):
+                if not self.status_of(graded.credential["id"])["revocation"]:
+                    self._log_status(
+                        principal.org,
+                        self._row(credential_id=graded.credential["id"]),
+                        "revocation",
+                        True,
+                    )
+        return self.status_of(credential_id)
+
+    def _log_status(self, org: Org, row: Any, purpose: str, value: bool) -> None:
+        now = self.clock()
+        list_name = row.revocation_list if purpose == "revocation" else row.suspension_list
+        entry = {
+            "kind": "status",
+            "credential": row.credential_id,
+            "purpose": purpose,
+            "value": value,
+            "statusList": self.status_list_url(list_name),
+            "statusIndex": row.status_list_index,
+            "issuer": org.did,
+            "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+        def store_event(conn: Connection, index: int) -> None:
+            conn.execute(
+                insert(status_events).values(
+                    log_index=index,
+                    list_id=list_name,
+                    status_index=row.status_list_index,
+                    value=value,
+                    credential_id=row.credential_id,
+                    created_at=now,
+                )
+            )
+
+        try:
+            self.sequencer.append(entry_bytes(entry), store_event)
+        except (LedgerError, TimeoutError) as exc:
+            raise IssuanceFailed(f"the log did not commit the status change: {exc}") from exc
+        self.publish_status_list(list_name, now)
+
+
+class Printing:
+    """What the QR and printable-label routes need from a stored label."""
+
+    def __init__(self, service: IssuerService) -> None:
+        self.service = service
+
+    def label_info(self, label_number: str) -> Any:
+        """The printable label's contents (issuer.printable.LabelInfo)."""
+        from issuer.printable import LabelInfo
+
+        issued = self.service.label(label_number)
+        summary = build.label_summary(issued.credential)
+        grade_text = rule_name = None
+        for graded in self.service.grades_of(issued.credential["id"]):
+            if self.service.status_of(graded.credential["id"])["revocation"]:
+                continue
+            subject = graded.credential["credentialSubject"]
+            grade_text = str(subject.get("grade"))
+            rule_name = str((subject.get("gradingRule") or {}).get("name") or "grading rule")
+        return LabelInfo(
+            label_number=summary["label_number"],
+            product_name=summary["product_name"],
+            footprint_value=summary["footprint_value"],
+            footprint_unit=f"kg CO2e / {summary['declared_unit_amount']} "
+            f"{summary['declared_unit']}",
+            boundary=summary["boundary"],
+            issuer_name=summary["issuer_name"],
+            valid_until=summary["valid_until"][:10],
+            grade=grade_text,
+            grade_rule=rule_name if grade_text else None,
+        )
+
+    def offline_credential(self, label_number: str) -> dict[str, Any]:
+        """A compact credential for the offline QR, signed (eddsa-jcs-2022) by the label's issuer.
+
+        It names the logged label by id and digest; ``created`` is the label's
+        validFrom, so the same label always yields the same offline credential.
+        """
+        issued = self.service.label(label_number)
+        summary = build.label_summary(issued.credential)
+        row = self.service._row(label_number=label_number)
+        org = self.service.directory.org_by_id(row.org_id)
+        subject: dict[str, Any] = {
+            "labelNumber": summary["label_number"],
+            "gtin": summary["gtin"],
+            "model": summary["model"],
+            "pcf": summary["footprint_value"],
+            "unit": f"kgCO2e/{summary['declared_unit_amount']} {summary['declared_unit']}",
+            "boundary": summary["boundary"],
+            "label": issued.credential["id"],
+            "labelDigest": credential_digest(issued.credential),
+        }
+        document = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential", "OfflineCarbonLabel"],
+            "issuer": org.did,
+            "validFrom": issued.credential["validFrom"],
+            "validUntil": issued.credential["validUntil"],
+            "credentialSubject": subject,
+        }
+        pair, method = self.service.signing_key(org)
+        created = datetime.fromisoformat(issued.credential["validFrom"].replace("Z", "+00:00"))
+        return sign(
+            document,
+            pair,
+            verification_method=method,
+            cryptosuite="eddsa-jcs-2022",
+            created=created,
+        )
+
+
+def find_label_number(
+    engine: Engine, gtin: str, batch: str | None, serial: str | None
+) -> str | None:
+    """The newest label answering a Digital Link: the item label with that serial, else the
+    batch label, else the model label of the GTIN (a serial on it is then checked as a
+    possible ghost by the verifier)."""
+    base = (
+        select(issued_credentials.c.label_number)
+        .where(issued_credentials.c.kind == "label", issued_credentials.c.gtin == gtin)
+        .order_by(issued_credentials.c.log_index.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        if serial is not None:
+            found = conn.execute(base.where(issued_credentials.c.serial == serial)).scalar()
+            if found is not None:
+                return str(found)
+        if batch is not None:
+            found = conn.execute(base.where(issued_credentials.c.batch == batch)).scalar()
+            if found is not None:
+                return str(found)
+        found = conn.execute(
+            base.where(issued_credentials.c.serial.is_(None), issued_credentials.c.batch.is_(None))
+        ).scalar()
+        if found is None and batch is None and serial is None:
+            found = conn.execute(base).scalar()
+    return None if found is None else str(found)
+
+
+def label_of(engine: Engine, credential_id: str) -> str | None:
+    """The label number of a label credential, or of the label a grade grades."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                issued_credentials.c.label_number, issued_credentials.c.graded_credential_id
+            ).where(issued_credentials.c.credential_id == credential_id)
+        ).first()
+        if row is None:
+            return None
+        if row.label_number is not None:
+            return str(row.label_number)
+        if row.graded_credential_id is None:
+            return None
+        number = conn.execute(
+            select(issued_credentials.c.label_number).where(
+                issued_credentials.c.credential_id == row.graded_credential_id
+            )
+        ).scalar()
+    return None if number is None else str(number)

@@ -1,0 +1,1 @@
+"""The issuer's tables: organisations, tokens, issued credentials, status, rules."""

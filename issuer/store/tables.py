@@ -1,0 +1,143 @@
+"""The issuer's tables (SQLAlchemy Core), in the same database as the log.
+
+Append-only (triggers refuse UPDATE and DELETE): ``issued_credentials``,
+``status_events``, ``status_list_versions``, ``grading_rules``. Their rows are
+written by the log's integrating transaction (an entry hook), so a credential
+is stored exactly when its log entry is committed.
+
+Updatable bookkeeping: ``issuer_orgs``, ``api_tokens`` (revocation time),
+``status_lists`` and ``label_counters`` (allocation counters),
+``idempotency_keys``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+issuer_orgs = Table(
+    "issuer_orgs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("uscc", String(18), nullable=False, unique=True),
+    Column("did", Text, nullable=False, unique=True),
+    Column("key_name", String(64), nullable=False),
+    Column("credential_types", Text, nullable=False),  # JSON list
+    Column("product_categories", Text, nullable=False),  # JSON list
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("label", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+issued_credentials = Table(
+    "issued_credentials",
+    metadata,
+    Column("credential_id", Text, primary_key=True),
+    Column("kind", String(16), nullable=False),  # label | grade | other
+    Column("org_id", Integer, nullable=False, index=True),
+    Column("label_number", String(40), nullable=True, unique=True),
+    Column("document", Text, nullable=False),
+    Column("digest", String(71), nullable=False),
+    Column("entry", Text, nullable=False),
+    Column("log_index", BigInteger, nullable=False, unique=True),
+    Column("gtin", String(14), nullable=True, index=True),
+    Column("batch", Text, nullable=True),
+    Column("serial", Text, nullable=True),
+    Column("digital_link", Text, nullable=True, index=True),
+    Column("product_category", Text, nullable=True),
+    Column("graded_credential_id", Text, nullable=True, index=True),
+    Column("status_list_index", Integer, nullable=True),
+    Column("revocation_list", Text, nullable=True),
+    Column("suspension_list", Text, nullable=True),
+    Column("idempotency_key", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+status_lists = Table(
+    "status_lists",
+    metadata,
+    Column("list_id", String(96), primary_key=True),
+    Column("org_id", Integer, nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("next_index", Integer, nullable=False),
+    UniqueConstraint("org_id", "purpose", "sequence"),
+)
+
+status_events = Table(
+    "status_events",
+    metadata,
+    Column("log_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("list_id", String(96), nullable=False, index=True),
+    Column("status_index", Integer, nullable=False),
+    Column("value", Boolean, nullable=False),
+    Column("credential_id", Text, nullable=False, index=True),
+    Column("reason", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+status_list_versions = Table(
+    "status_list_versions",
+    metadata,
+    Column("list_id", String(96), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+grading_rules = Table(
+    "grading_rules",
+    metadata,
+    Column("rule_id", Text, primary_key=True),
+    Column("version", String(32), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("log_index", BigInteger, nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+label_counters = Table(
+    "label_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("category_code", String(8), primary_key=True),
+    Column("next_sequence", Integer, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("org_id", Integer, primary_key=True, autoincrement=False),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("credential_id", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+APPEND_ONLY = ("issued_credentials", "status_events", "status_list_versions", "grading_rules")

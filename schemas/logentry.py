@@ -1,0 +1,98 @@
+"""The log entry: what the transparency log records for each event of the label system.
+
+A log entry is a small JSON object, stored in the log as its RFC 8785 (JCS)
+canonical bytes, so anyone holding the object can recompute the exact leaf.
+It names a credential and the SHA-256 digest of the signed credential (also of
+its JCS form), never the confidential study data.
+
+Kinds: ``issue`` (a credential was issued), ``status`` (a status bit changed:
+revoke, suspend, reinstate), ``grading-rule`` (a rule was published),
+``recognition`` (a recognition decision), ``trust-list`` (a trust list was
+published).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+import rfc8785
+
+__all__ = [
+    "ENTRY_KINDS",
+    "ENTRY_VERSION",
+    "LogEntryError",
+    "credential_digest",
+    "entry_bytes",
+    "parse_entry",
+]
+
+ENTRY_VERSION: Final = 1
+ENTRY_KINDS: Final = ("issue", "status", "grading-rule", "recognition", "trust-list")
+_REQUIRED: Final = {
+    "issue": ("credential", "digest", "issuer", "types"),
+    "status": ("credential", "purpose", "value", "statusList", "statusIndex"),
+    "grading-rule": ("rule", "version", "digest"),
+    "recognition": ("credential", "digest", "issuer"),
+    "trust-list": ("digest",),
+}
+MAX_ENTRY_BYTES: Final = 8192
+
+
+class LogEntryError(ValueError):
+    """A log entry is malformed; the message names the field."""
+
+
+def credential_digest(document: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of the RFC 8785 canonical JSON of a (signed) document."""
+    return "sha256:" + hashlib.sha256(rfc8785.dumps(dict(document))).hexdigest()
+
+
+def entry_bytes(entry: Mapping[str, Any]) -> bytes:
+    """Validate a log entry and return its canonical bytes (what the log stores).
+
+    Raises LogEntryError naming the missing or malformed field.
+    """
+    _check(entry)
+    data = rfc8785.dumps({"v": ENTRY_VERSION, **entry})
+    if len(data) > MAX_ENTRY_BYTES:
+        raise LogEntryError(f"entry is {len(data)} bytes; at most {MAX_ENTRY_BYTES} allowed")
+    return data
+
+
+def parse_entry(data: bytes) -> dict[str, Any]:
+    """Parse and check a log entry read back from the log (or a label bundle).
+
+    Raises LogEntryError if it is not canonical JSON of a known kind and version.
+    """
+    try:
+        entry = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise LogEntryError(f"entry is not JSON: {exc}") from exc
+    if not isinstance(entry, dict):
+        raise LogEntryError("entry must be a JSON object")
+    if entry.get("v") != ENTRY_VERSION:
+        raise LogEntryError(f"entry version must be {ENTRY_VERSION}, got {entry.get('v')!r}")
+    _check(entry)
+    if rfc8785.dumps(entry) != data:
+        raise LogEntryError("entry is not in RFC 8785 canonical form")
+    return entry
+
+
+def _check(entry: Mapping[str, Any]) -> None:
+    kind = entry.get("kind")
+    if kind not in ENTRY_KINDS:
+        raise LogEntryError(f"kind must be one of {', '.join(ENTRY_KINDS)}, got {kind!r}")
+    for field in _REQUIRED[str(kind)]:
+        if field not in entry:
+            raise LogEntryError(f"{kind} entry: {field} is required")
+    digest = entry.get("digest")
+    if digest is not None and (
+        not isinstance(digest, str)
+        or not digest.startswith("sha256:")
+        or len(digest) != 71
+        or any(c not in "0123456789abcdef" for c in digest[7:])
+    ):
+        raise LogEntryError("digest must be 'sha256:' and 64 lowercase hex digits")

@@ -1,0 +1,1 @@
+"""The verifier's tables: recorded scans and the alerts they raised."""
