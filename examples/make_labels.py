@@ -26,65 +26,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Final
 
+from issuer import batchfile
 from schemas.validate import check_gtin, check_uscc
 
 SEED: Final = 20251001
 OUT: Final = Path(__file__).with_name("labels.csv")
 
-COLUMNS: Final = (
-    "manufacturer_uscc",
-    "manufacturer_name",
-    "gtin",
-    "product_name",
-    "model",
-    "product_category",
-    "granularity",
-    "batch",
-    "serial_first",
-    "serial_last",
-    "declared_unit",
-    "declared_amount",
-    "product_mass",
-    "boundary",
-    "boundary_description",
-    "pcf_excluding_biogenic",
-    "pcf_including_biogenic",
-    "fossil_ghg",
-    "stage_raw_material",
-    "stage_manufacturing",
-    "stage_distribution",
-    "stage_use",
-    "stage_end_of_life",
-    "reference_period_start",
-    "reference_period_end",
-    "geography",
-    "characterization_factors",
-    "cross_sectoral_standards",
-    "product_rule_operator",
-    "product_rule_operator_name",
-    "product_rule_names",
-    "ef_database",
-    "ef_database_version",
-    "exempted_emissions_percent",
-    "packaging_included",
-    "primary_data_share",
-    "dqr_technological",
-    "dqr_geographical",
-    "dqr_temporal",
-    "assessment_date",
-    "verifier_name",
-    "verifier_uscc",
-    "accreditation_id",
-    "accreditation_name",
-    "accreditation_authority_id",
-    "accreditation_authority_name",
-    "study_report_sha256",
-    "certificate_sha256",
-    "distributors",
-    "distributor_names",
-    "market_regions",
-    "valid_until",
-)
+# The columns of a batch file, as `carbonlabel issue batch` reads them.
+COLUMNS: Final = batchfile.COLUMNS
 
 # GB 32100-2015 §4 character set and weights (3**(i-1) mod 31).
 USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"

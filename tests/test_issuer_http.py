@@ -308,3 +308,35 @@ def test_qr_codes_and_printable_labels_decode(api: tuple[TestClient, dict[str, s
 
     verify(document, resolve_method=resolve)
     assert client.get("/labels/GDCL-2026-AC-999999/qr.png").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE issued_credentials SET document = 'forged'",
+        "DELETE FROM issued_credentials",
+        "UPDATE status_events SET value = NOT value",
+        "DELETE FROM grading_rules",
+    ],
+)
+def test_issued_credentials_cannot_be_rewritten(
+    api: tuple[TestClient, dict[str, str]], statement: str
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    client, tokens = api
+    credential = issue(client, tokens)["verifiableCredential"]
+    client.post(
+        "/credentials/status",
+        json={
+            "credentialId": credential["id"],
+            "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"},
+            "status": True,
+        },
+        headers=bearer(tokens["status"]),
+    )
+    assert client.post("/grading-rules", json=RULE, headers=bearer(tokens["admin"])).is_success
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with pytest.raises(DBAPIError, match="append-only"), runtime.engine.begin() as conn:
+        conn.execute(text(statement))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from ledger.store import triggers
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -53,39 +55,10 @@ def upgrade() -> None:
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            """
-            CREATE FUNCTION carbonlabel_refuse_change() RETURNS trigger AS $$
-            BEGIN
-                RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
-            END;
-            $$ LANGUAGE plpgsql
-            """
-        )
-        for table in APPEND_ONLY:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION carbonlabel_refuse_change()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION carbonlabel_refuse_change()"
-            )
-    else:
-        for table in APPEND_ONLY:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
-                )
+    triggers.install(APPEND_ONLY)
 
 
 def downgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        for table in APPEND_ONLY:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-        op.execute("DROP FUNCTION IF EXISTS carbonlabel_refuse_change()")
+    triggers.remove(APPEND_ONLY)
     for table in ("log_checkpoints", "log_tile_nodes", "log_tiles", "log_entries", "log_state"):
         op.drop_table(table)
