@@ -9,6 +9,7 @@ duplicates.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -34,8 +35,11 @@ class StatusPosition:
         return self.revocation_list if purpose == "revocation" else self.suspension_list
 
 
-def next_label_sequence(engine: Engine, year: int, category_code: str) -> int:
-    """The next label sequence number for (year, category), starting at 1."""
+def next_label_sequence(engine: Engine, year: int, category_code: str, count: int = 1) -> int:
+    """Reserve ``count`` label sequence numbers for (year, category); returns the first.
+
+    Numbers start at 1; a reserved number that is never used is a gap, never a duplicate.
+    """
     with WriteTransaction(engine) as conn:
         _ensure_counter(conn, year, category_code)
         current = conn.execute(
@@ -46,7 +50,7 @@ def next_label_sequence(engine: Engine, year: int, category_code: str) -> int:
         conn.execute(
             update(label_counters)
             .where(label_counters.c.year == year, label_counters.c.category_code == category_code)
-            .values(next_sequence=current + 1)
+            .values(next_sequence=current + count)
         )
     return int(current)
 
@@ -63,11 +67,14 @@ def list_id(org_slug: str, purpose: str, sequence: int) -> str:
     return f"{org_slug}-{purpose}-{sequence}"
 
 
-def allocate_status(engine: Engine, org_id: int, org_slug: str) -> tuple[StatusPosition, bool]:
-    """Take the next free index in the issuer's current status lists.
+def allocate_status(
+    engine: Engine, org_id: int, org_slug: str, count: int = 1
+) -> tuple[StatusPosition, int, bool]:
+    """Reserve up to ``count`` consecutive free indexes in the issuer's current lists.
 
-    Returns the position and whether new lists were opened (the caller then
-    publishes their first, all-zero status-list credentials).
+    Returns the first position, how many indexes were reserved (fewer when the
+    list fills up), and whether new lists were opened (the caller then publishes
+    their first, all-zero status-list credentials).
     """
     with WriteTransaction(engine) as conn:
         # Lock the issuer's row: it exists even before its first list does.
@@ -82,6 +89,7 @@ def allocate_status(engine: Engine, org_id: int, org_slug: str) -> tuple[StatusP
         opened = row is None or row.next_index >= row.capacity
         sequence = 1 if row is None else (row.sequence + 1 if opened else row.sequence)
         index = 0 if opened else int(row.next_index)  # type: ignore[union-attr]
+        taken = min(count, STATUS_LIST_CAPACITY - index)
         if opened:
             for purpose in PURPOSES:
                 conn.execute(
@@ -91,14 +99,14 @@ def allocate_status(engine: Engine, org_id: int, org_slug: str) -> tuple[StatusP
                         purpose=purpose,
                         sequence=sequence,
                         capacity=STATUS_LIST_CAPACITY,
-                        next_index=1,
+                        next_index=taken,
                     )
                 )
         else:
             conn.execute(
                 update(status_lists)
                 .where(status_lists.c.org_id == org_id, status_lists.c.sequence == sequence)
-                .values(next_index=index + 1)
+                .values(next_index=index + taken)
             )
     return (
         StatusPosition(
@@ -106,5 +114,49 @@ def allocate_status(engine: Engine, org_id: int, org_slug: str) -> tuple[StatusP
             list_id(org_slug, "revocation", sequence),
             list_id(org_slug, "suspension", sequence),
         ),
+        taken,
         opened,
     )
+
+
+class Allocator:
+    """Hands out label numbers and status positions from blocks reserved in the database.
+
+    One database transaction reserves ``block`` numbers for this process, so
+    issuing threads rarely touch the write lock. Numbers stay unique across
+    processes; a process that stops leaves the rest of its block as gaps.
+    """
+
+    def __init__(self, engine: Engine, block: int = 64) -> None:
+        self.engine = engine
+        self.block = block
+        self._lock = threading.Lock()
+        self._labels: dict[tuple[int, str], tuple[int, int]] = {}
+        self._status: dict[int, tuple[StatusPosition, int]] = {}
+
+    def label_sequence(self, year: int, category_code: str) -> int:
+        key = (year, category_code)
+        with self._lock:
+            start, end = self._labels.get(key, (0, 0))
+            if start >= end:
+                start = next_label_sequence(self.engine, year, category_code, self.block)
+                end = start + self.block
+            self._labels[key] = (start + 1, end)
+            return start
+
+    def status(self, org_id: int, org_slug: str) -> tuple[StatusPosition, bool]:
+        """The next status position; True when new lists were opened for it."""
+        with self._lock:
+            reserved = self._status.get(org_id)
+            opened = False
+            if reserved is None or reserved[1] == 0:
+                first, taken, opened = allocate_status(self.engine, org_id, org_slug, self.block)
+                reserved = (first, taken)
+            position, left = reserved
+            self._status[org_id] = (
+                StatusPosition(
+                    position.index + 1, position.revocation_list, position.suspension_list
+                ),
+                left - 1,
+            )
+            return position, opened

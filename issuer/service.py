@@ -29,7 +29,7 @@ from credentials.multikey import Ed25519KeyPair
 from credentials.statuslist import Bitstring, status_list_credential, status_list_entry
 from credentials.vc import check_structure, credential_types, issuer_id
 from issuer import build
-from issuer.allocate import PURPOSES, StatusPosition, allocate_status, next_label_sequence
+from issuer.allocate import PURPOSES, Allocator, StatusPosition
 from issuer.directory import Directory, Org, Principal
 from issuer.errors import (
     Conflict,
@@ -118,6 +118,7 @@ class IssuerService:
         self.cryptosuite = cryptosuite
         self._keys: dict[tuple[str, int], Ed25519KeyPair] = {}
         self._keys_lock = threading.Lock()
+        self.allocator = Allocator(engine)
 
     # -- keys ---------------------------------------------------------------------
 
@@ -160,7 +161,7 @@ class IssuerService:
         ]
 
     def _allocate(self, org: Org, now: datetime) -> StatusPosition:
-        position, opened = allocate_status(self.engine, org.id, org.slug)
+        position, opened = self.allocator.status(org.id, org.slug)
         if opened:
             for purpose in PURPOSES:
                 self.publish_status_list(position.list_for(purpose), now)
@@ -286,9 +287,7 @@ class IssuerService:
         if earlier is not None:
             return earlier
         code = build.CATEGORY_CODES.get(product["productCategory"], "XX")
-        number = build.label_number(
-            now.year, code, next_label_sequence(self.engine, now.year, code)
-        )
+        number = build.label_number(now.year, code, self.allocator.label_sequence(now.year, code))
         granularity = product.get("granularity", "model")
         serial = new_serial() if granularity == "item" else None
         try:
@@ -309,6 +308,7 @@ class IssuerService:
             digital_link=link,
             status_entries=self._status_entries(position),
             valid_from=now,
+            validated=True,
         )
         return self._log_credential(
             org,

@@ -8,6 +8,8 @@ PostgreSQL serialises integration with ``SELECT ... FOR UPDATE`` on ``log_state`
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -71,12 +73,23 @@ class WriteTransaction:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._conn: Connection | None = None
+        self._lock: threading.Lock | None = None
 
     def __enter__(self) -> Connection:
-        conn = self._engine.connect()
         if is_sqlite(self._engine):
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        conn.begin()
+            # Threads of this process queue here, in order, instead of sleeping in
+            # SQLite's busy handler (which leaves the lock idle for up to 100 ms).
+            self._lock = _sqlite_write_lock(self._engine)
+            self._lock.acquire()
+        try:
+            conn = self._engine.connect()
+            if is_sqlite(self._engine):
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            conn.begin()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         self._conn = conn
         return conn
 
@@ -89,3 +102,17 @@ class WriteTransaction:
                 self._conn.rollback()
         finally:
             self._conn.close()
+            if self._lock is not None:
+                self._lock.release()
+
+
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_write_locks_guard = threading.Lock()
+
+
+def _sqlite_write_lock(engine: Engine) -> threading.Lock:
+    with _write_locks_guard:
+        lock = _write_locks.get(engine)
+        if lock is None:
+            lock = _write_locks[engine] = threading.Lock()
+        return lock
