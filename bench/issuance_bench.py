@@ -27,9 +27,9 @@ After every run the parent checks the database: as many credentials as
 issued, distinct label numbers, log size = credentials + rules, and a sample of
 credentials whose Data Integrity proof and log receipt verify.
 
-``--iss-block-alloc N`` is a what-if: workers reserve label numbers and status
-indexes N at a time (a bench-only patch, see :class:`_BlockAllocator`); its rows
-are marked and carry no target.
+Label numbers and status positions are reserved in blocks by the project's own
+``issuer.allocate.Allocator`` (an earlier what-if option of this bench measured
+that change before it was made).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import time
 import types
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,13 +95,6 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         type=int,
         default=None,
         help="labels in the single-process stage profile (default 1000; quick 300; 0 skips)",
-    )
-    group.add_argument(
-        "--iss-block-alloc",
-        type=int,
-        default=0,
-        help="WHAT-IF: workers reserve label numbers/status indexes in blocks of N "
-        "(a bench-only patch; 0 = the project's code)",
     )
     group.add_argument(
         "--iss-postgres-url",
@@ -246,125 +239,12 @@ def _open(spec: dict[str, Any]) -> tuple[Any, Any, list[dict[str, Any]]]:
     return runtime, principal, requests
 
 
-class _BlockAllocator:
-    """WHAT-IF (``--iss-block-alloc N``): reserve N label numbers / status indexes per write.
-
-    Not the project's code: a sketch of the change RESULTS-issuance.md proposes,
-    patched into a worker to measure what it would buy. Each process takes a block
-    of numbers (and of status indexes) in one write transaction and hands them out
-    from memory; a crash leaves gaps, which allocate.py already allows.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._numbers: dict[tuple[int, str], list[int]] = {}
-        self._status: dict[int, list[Any]] = {}
-        self._fallback: Callable[..., Any] = lambda *_: None
-
-    def label_sequence(self, engine: Any, year: int, category_code: str) -> int:
-        from sqlalchemy import select, update
-
-        from issuer.allocate import _ensure_counter
-        from issuer.store.tables import label_counters
-        from ledger.store.engine import WriteTransaction
-
-        with self._lock:
-            block = self._numbers.get((year, category_code))
-            if block is None or block[0] >= block[1]:
-                where = (label_counters.c.year == year) & (
-                    label_counters.c.category_code == category_code
-                )
-                with WriteTransaction(engine) as conn:
-                    _ensure_counter(conn, year, category_code)
-                    current = conn.execute(
-                        select(label_counters.c.next_sequence).where(where).with_for_update()
-                    ).scalar_one()
-                    conn.execute(
-                        update(label_counters)
-                        .where(where)
-                        .values(next_sequence=current + self.size)
-                    )
-                block = [int(current), int(current) + self.size]
-                self._numbers[(year, category_code)] = block
-            block[0] += 1
-            return block[0] - 1
-
-    def status_position(self, service: Any, org: Any, now: datetime) -> Any:
-        from sqlalchemy import select, update
-
-        from issuer.allocate import STATUS_LIST_CAPACITY, StatusPosition
-        from issuer.store.tables import issuer_orgs, status_lists
-        from ledger.store.engine import WriteTransaction
-
-        with self._lock:
-            block = self._status.get(org.id)
-            if block is None or block[0] >= block[1]:
-                with WriteTransaction(service.engine) as conn:
-                    conn.execute(
-                        select(issuer_orgs.c.id).where(issuer_orgs.c.id == org.id).with_for_update()
-                    )
-                    row = conn.execute(
-                        select(status_lists)
-                        .where(
-                            status_lists.c.org_id == org.id, status_lists.c.purpose == "revocation"
-                        )
-                        .order_by(status_lists.c.sequence.desc())
-                        .limit(1)
-                        .with_for_update()
-                    ).first()
-                    fits = row is not None and row.next_index + self.size <= row.capacity
-                    if fits:
-                        assert row is not None
-                        conn.execute(
-                            update(status_lists)
-                            .where(
-                                status_lists.c.org_id == org.id,
-                                status_lists.c.sequence == row.sequence,
-                            )
-                            .values(next_index=row.next_index + self.size)
-                        )
-                if not fits:
-                    return self._fallback(service, org, now)
-                assert row is not None and self.size <= STATUS_LIST_CAPACITY
-                first = int(row.next_index)
-                lists = (row.list_id, row.list_id.replace("-revocation-", "-suspension-"))
-                block = [first, first + self.size, lists]
-                self._status[org.id] = block
-            index = block[0]
-            block[0] += 1
-            return StatusPosition(index, *block[2])
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        import issuer.service as service
-
-        original_sequence = service.__dict__["next_label_sequence"]
-        original_allocate = service.IssuerService.__dict__["_allocate"]
-        self._fallback = original_allocate
-
-        def allocate(service_self: Any, org: Any, now: datetime) -> Any:
-            return self.status_position(service_self, org, now)
-
-        setattr(service, "next_label_sequence", self.label_sequence)  # noqa: B010
-        setattr(service.IssuerService, "_allocate", allocate)  # noqa: B010
-        try:
-            yield
-        finally:
-            setattr(service, "next_label_sequence", original_sequence)  # noqa: B010
-            setattr(service.IssuerService, "_allocate", original_allocate)  # noqa: B010
-
-
 def worker(argv: list[str]) -> int:
     """One throughput worker: set up, warm up, say ready, wait for go, issue, report JSON."""
     spec = json.loads(argv[0])
     started = time.monotonic()
     runtime, principal, requests = _open(spec)
-    with ExitStack() as stack:
-        if spec.get("block_alloc"):
-            stack.enter_context(_BlockAllocator(spec["block_alloc"]).installed())
-        return _work(spec, runtime, principal, requests, started)
-    return 1
+    return _work(spec, runtime, principal, requests, started)
 
 
 def _work(
@@ -417,7 +297,6 @@ def _throughput(
             "first": first,
             "count": count,
             "threads": args.iss_threads,
-            "block_alloc": args.iss_block_alloc,
         }
         first += count
         procs.append(
@@ -558,6 +437,7 @@ class _Timers:
 def _instrumented(timers: _Timers) -> Iterator[None]:
     """Wrap the stages of issue_label where the service looks them up (restored after)."""
     import credentials.dataintegrity as dataintegrity
+    import issuer.allocate as allocate
     import issuer.build as build
     import issuer.service as service
     from credentials.multikey import Ed25519KeyPair
@@ -567,7 +447,7 @@ def _instrumented(timers: _Timers) -> Iterator[None]:
     patches: list[tuple[Any, str, str]] = [
         (service.IssuerService, "issue_label", "total"),
         (service, "validate", "validate"),
-        (service, "next_label_sequence", "number"),
+        (allocate.Allocator, "label_sequence", "number"),
         (service.IssuerService, "_allocate", "status"),
         (build, "build_label_credential", "build"),
         (build, "validate", "build.validate"),
@@ -688,18 +568,11 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 result = _throughput(data_dir, database_url, cryptosuite, total, args)
                 expected = total + WARMUP * result["workers"]
                 problems = _check(data_dir, database_url, cryptosuite, expected)
-            target = (
-                TARGETS[cryptosuite] if backend == "sqlite" and not args.iss_block_alloc else None
-            )
+            target = TARGETS[cryptosuite] if backend == "sqlite" else None
             rows.append(
                 {
                     "kind": "throughput",
-                    "backend": backend
-                    + (
-                        f" (what-if: block alloc {args.iss_block_alloc})"
-                        if args.iss_block_alloc
-                        else ""
-                    ),
+                    "backend": backend,
                     "cryptosuite": cryptosuite,
                     **result,
                     "target_per_s": target,
