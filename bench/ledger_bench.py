@@ -34,6 +34,7 @@ and hash up to half the tree each, so they are sampled within a time budget.
 
 from __future__ import annotations
 
+import abc
 import argparse
 import hashlib
 import json
@@ -132,33 +133,35 @@ def batches(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
 # -- the systems, inside the worker ----------------------------------------------------
 
 
-class System:
+class System(abc.ABC):
     """One measured system: append batches, open sessions to prove from, report its root."""
 
     cold_proofs = True
 
-    def append(self, entries: list[bytes]) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def append(self, entries: list[bytes]) -> None: ...
 
-    def root(self) -> bytes:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def root(self) -> bytes: ...
 
+    @abc.abstractmethod
     def session(self) -> Any:
         """A new store object to prove from, with empty caches."""
-        raise NotImplementedError
+        ...
 
-    def release(self, session: Any) -> None:
-        pass
+    def release(self, session: Any) -> None:  # noqa: B027 - optional hook
+        """Give back a proving session (nothing to do by default)."""
 
+    @abc.abstractmethod
     def inclusion(self, session: Any, index: int) -> bytes:
         """The RFC 9162 inclusion proof of 0-based ``index`` in the whole tree, concatenated."""
-        raise NotImplementedError
+        ...
 
-    def consistency(self, session: Any, old_size: int) -> object:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def consistency(self, session: Any, old_size: int) -> object: ...
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the system holds (nothing by default)."""
 
 
 class Ours(System):
@@ -258,7 +261,7 @@ class PymerkleInmemory(PymerkleSqlite):
         return self.tree
 
     def release(self, session: Any) -> None:
-        pass
+        """The tree object is shared: nothing to give back."""
 
     def close(self) -> None:
         pass
