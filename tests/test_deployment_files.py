@@ -65,3 +65,13 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     assert settings.batch_size == 17
     assert settings.resolved_database_url == "sqlite:////tmp/x/carbonlabel.db"
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        f"CARBONLABEL_{name.upper()}"
+        for name in Settings.model_fields
+        if f"CARBONLABEL_{name.upper()}" not in readme
+    ]
+    assert missing == [], f"README configuration table lacks {missing}"
