@@ -10,7 +10,7 @@ import copy
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -784,3 +784,22 @@ def test_malformed_credential_never_raises(
     result = verify_credential(label, bundle=bundle, ctx=world.context())
     assert result.verdict is Verdict.INVALID
     assert [c.name for c in result.checks] == list(CHECK_NAMES)
+
+
+# --- key rotation -------------------------------------------------------------------------
+
+
+def test_a_key_signing_outside_its_service_window_is_refused(world: World) -> None:
+    signed_at = datetime.fromisoformat(world.label["proof"]["created"].replace("Z", "+00:00"))
+
+    def retired_before(_: str) -> tuple[datetime, datetime | None]:
+        return (signed_at - timedelta(days=400), signed_at - timedelta(days=1))
+
+    def in_service(_: str) -> tuple[datetime, datetime | None]:
+        return (signed_at - timedelta(days=400), signed_at + timedelta(days=1))
+
+    refused = world.verify(key_window=retired_before)
+    issuer = refused.check("issuer")
+    assert issuer is not None and issuer.reason == "KEY_NOT_IN_SERVICE"
+    assert refused.verdict.value == "invalid"
+    assert world.verify(key_window=in_service).verified  # an old key verifies old labels

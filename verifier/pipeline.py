@@ -84,6 +84,10 @@ def _nothing(*_: str) -> dict[str, Any] | None:
     return None
 
 
+def _no_window(_: str) -> tuple[datetime, datetime | None] | None:
+    return None
+
+
 @dataclass(frozen=True)
 class VerificationContext:
     """Everything a verification depends on besides the credential: time, trust, resolvers.
@@ -94,6 +98,9 @@ class VerificationContext:
     fetch of input); ``consistency(origin, size1, size2)`` returns a consistency
     proof of that log (None: offline); ``grading_rule(id, version)`` and
     ``label_credential(id)`` return the document or None when unknown.
+    ``key_window(method_id)`` returns when that key was in service — (from,
+    until or None) — or None when unknown; a proof created outside it fails the
+    issuer check (a rotated-out key signing after its retirement).
     """
 
     now: datetime
@@ -104,6 +111,7 @@ class VerificationContext:
     consistency: Callable[[str, int, int], list[bytes]] | None = None
     grading_rule: Callable[[str, str], dict[str, Any] | None] = _nothing
     label_credential: Callable[[str], dict[str, Any] | None] = _nothing
+    key_window: Callable[[str], tuple[datetime, datetime | None] | None] = _no_window
     require_log: bool = True
 
 
@@ -202,6 +210,17 @@ class _Run:
                 "ISSUER_NOT_ACTIVE",
                 f"{trusted.name} ({did}) was not an accredited issuer when it signed, at "
                 f"{when.isoformat()} (accredited {trusted.valid_from.isoformat()} to {until})",
+            )
+        window = self.ctx.key_window(self.proof.verification_method.id)
+        if window is not None and (
+            when < window[0] or (window[1] is not None and when >= window[1])
+        ):
+            retired = window[1].isoformat() if window[1] is not None else "open end"
+            raise CheckFailed(
+                "issuer",
+                "KEY_NOT_IN_SERVICE",
+                f"key {self.proof.verification_method.id} was in service from "
+                f"{window[0].isoformat()} to {retired}, not at {when.isoformat()}",
             )
         specific = [t for t in self.types if t not in _GENERIC_TYPES]
         outside = [t for t in specific if t not in trusted.scopes.credential_types]
