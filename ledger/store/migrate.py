@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "ledger_alembic_version"
@@ -41,3 +41,19 @@ def upgrade(
 def downgrade(engine: Engine, revision: str) -> None:
     """Step the log's schema back (operators only; the log tables are dropped at base)."""
     command.downgrade(alembic_config(engine), revision)
+
+
+def run_env(metadata: MetaData) -> None:
+    """The body of every package's Alembic ``env.py``: migrate on the handed-over engine."""
+    from alembic import context
+
+    engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=context.config.attributes["version_table"],
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()

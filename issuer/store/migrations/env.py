@@ -1,18 +1,6 @@
-"""Alembic environment for the issuer's tables."""
-
-from __future__ import annotations
-
-from alembic import context
+"""Alembic environment for the issuer's tables (see ledger.store.migrate.run_env)."""
 
 from issuer.store.tables import metadata
+from ledger.store.migrate import run_env
 
-engine = context.config.attributes["engine"]
-with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=metadata,
-        version_table=context.config.attributes["version_table"],
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+run_env(metadata)

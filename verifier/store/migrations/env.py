@@ -1,18 +1,6 @@
-"""Alembic environment for the verifier's tables."""
+"""Alembic environment for the verifier's tables (see ledger.store.migrate.run_env)."""
 
-from __future__ import annotations
-
-from alembic import context
-
+from ledger.store.migrate import run_env
 from verifier.store.tables import metadata
 
-engine = context.config.attributes["engine"]
-with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=metadata,
-        version_table=context.config.attributes["version_table"],
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+run_env(metadata)
