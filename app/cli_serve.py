@@ -13,6 +13,9 @@ from app.settings import load_settings
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (CARBONLABEL_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind (CARBONLABEL_PORT).")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (one per core serves best).")
+    ] = 1,
 ) -> None:
     """Start the service: log routes, /healthz and the OpenAPI docs at /docs."""
     settings = load_settings()
@@ -28,5 +31,6 @@ def serve(
         factory=True,
         host=bind_host,
         port=bind_port,
+        workers=workers,
         log_level="info",
     )

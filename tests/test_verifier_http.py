@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,37 @@ def test_rate_limit(deployment: Settings, monkeypatch: pytest.MonkeyPatch) -> No
         limited = client.get("/log/checkpoint")
         assert int(limited.headers["retry-after"]) >= 1
         assert client.get("/healthz").status_code == 200
+
+
+def test_key_rotation_old_labels_verify_and_retired_keys_cannot_sign(
+    api: tuple[TestClient, dict[str, Any]],
+) -> None:
+    from app.cli import main
+    from credentials.multikey import Ed25519KeyPair
+
+    client, ctx = api
+    old = ctx["label"]["verifiableCredential"]
+    assert main(["keys", "rotate", "org-gd-clc"]) == 0
+    new = client.post("/labels", json=REQUEST, headers=ctx["headers"]).json()
+    assert new["verifiableCredential"]["proof"]["verificationMethod"].endswith("#key-2")
+    for credential in (old, new["verifiableCredential"]):
+        response = client.post("/credentials/verify", json={"verifiableCredential": credential})
+        assert response.status_code == 200, response.text
+
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    retired = runtime.keystore.version("org-gd-clc", 1)
+    pair = Ed25519KeyPair(
+        public_key=retired.public_key(), private_key=runtime.keystore.private_key("org-gd-clc", 1)
+    )
+    unsigned = {k: v for k, v in old.items() if k != "proof"}
+    time.sleep(1.1)  # proof times have whole seconds: be clearly after the retirement
+    late = sign(
+        unsigned,
+        pair,
+        verification_method=old["proof"]["verificationMethod"],
+        created=utcnow(),
+    )
+    response = client.post("/credentials/verify", json={"verifiableCredential": late})
+    assert response.status_code == 400
+    reasons = {e.get("reason") for e in response.json()["errors"]}
+    assert "KEY_NOT_IN_SERVICE" in reasons, response.json()

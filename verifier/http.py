@@ -8,7 +8,8 @@
 - The consumer scan page ``GET /scan/{label}``, badges, trust list and alerts.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -92,8 +93,17 @@ def verifier_router(
     log_origin: Callable[[], str],
 ) -> APIRouter:
     """The verifier's routes; ``summarize`` turns a label credential into the scan page's
-    summary, ``grade_summary`` a grade credential into its grade block."""
-    router = APIRouter()
+    summary, ``grade_summary`` a grade credential into its grade block. The router's
+    lifespan writes the queued scans and alerts when the app shuts down."""
+
+    @asynccontextmanager
+    async def lifespan(_: object) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            service.close()
+
+    router = APIRouter(lifespan=lifespan)
 
     def admin(authorization: Annotated[str | None, Header()] = None) -> None:
         require_admin(authorization)

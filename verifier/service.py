@@ -5,24 +5,50 @@ copy-detection rules (:mod:`verifier.misuse`) and the scan store. What it
 needs from the rest of the deployment — finding labels, building a
 verification context — comes in as plain callables (``verifier`` does not
 import ``issuer``; ``app`` wires the two).
+
+Two things keep a scan cheap without changing any answer:
+
+- :class:`VerificationMemo`: the pipeline's answer is a function of its inputs
+  (the exact credential bytes, proof included; the bundle's entry and receipt;
+  the badge claims; the trust list in force; the status-list documents the
+  resolver returns *now*; the keys the verification methods resolve to *now*)
+  and of where ``now`` lies relative to the time stamps in those documents
+  (``validFrom``, ``validUntil``, proof ``created``/``expires``). The memo keys
+  on all of them, so a changed byte, a new status-list version, a rotated key,
+  a new trust list or a crossed validity boundary is a miss and the pipeline
+  runs again. Answers that depend on something else (a retrieval failure, a
+  warning, a proof without ``created``) are never memoized.
+- :class:`ScanRecorder`: scans and alerts are queued and written by one
+  background thread, one transaction per flush (every ``interval`` seconds or
+  ``batch`` rows); copy detection sees the scans still in the queue.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from sqlalchemy import Engine, insert, select
 
+from credentials.errors import CredentialError
+from credentials.vc import parse_datetime
 from schemas.logentry import credential_digest
 from verifier.binding import BadgeClaims
 from verifier.misuse import Finding, LabelFacts, MisuseRules, Scan, evaluate
 from verifier.pipeline import VerificationContext, verify_credential
-from verifier.result import Verdict, Verification
+from verifier.result import Outcome, Verdict, Verification
 from verifier.store.tables import alerts, scans
+from verifier.trustlist import TrustList
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,6 +96,350 @@ class ScanOutcome:
         return self.verification.verdict
 
 
+# -- memoized verification -------------------------------------------------------------
+
+_TRANSIENT_REASONS: Final = frozenset(
+    {
+        "STATUS_RETRIEVAL_ERROR",
+        "RULE_NOT_FOUND",
+        "LABEL_NOT_FOUND",
+        "VERIFICATION_METHOD_ERROR",
+        "NO_TRUST_LIST",
+    }
+)
+"""Failures that say more about the resolvers at that moment than about the credential."""
+
+
+class _Same:
+    """Hashes and compares by identity, and keeps ``value`` alive while a key holds it
+    (so its ``id`` cannot be reused by another object)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+def fingerprint(document: Any) -> bytes:
+    """SHA-256 of one deterministic JSON text of ``document`` (keys sorted, no NaN).
+
+    Distinct JSON values give distinct texts, so equal fingerprints mean equal
+    documents, proof included (a tuple is written as a list: documents are JSON
+    values). Raises TypeError/ValueError for values JSON cannot hold.
+    """
+    text = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant(value: str) -> datetime:
+    return parse_datetime(value, "time")
+
+
+class _NotMemoizable(Exception):
+    """An input the memo cannot key on; the pipeline runs without the memo."""
+
+
+def _proofs(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    proof = document.get("proof")
+    proofs = proof if isinstance(proof, list) else [proof]
+    found = [p for p in proofs if isinstance(p, Mapping) and "created" in p]
+    if not found or len(found) != len(proofs):
+        raise _NotMemoizable("a proof without created makes the issuer check depend on now")
+    return found
+
+
+def _signs(
+    document: Mapping[str, Any], proofs: list[Mapping[str, Any]], now: datetime
+) -> tuple[int | None, ...]:
+    """Where ``now`` lies relative to every time stamp the checks compare it with."""
+    stamps = [document.get("validFrom"), document.get("validUntil")]
+    for proof in proofs:
+        stamps += [proof.get("created"), proof.get("expires")]
+    signs: list[int | None] = []
+    for stamp in stamps:
+        if stamp is None:
+            signs.append(None)
+            continue
+        if not isinstance(stamp, str):
+            raise _NotMemoizable("a time stamp that is not a string")
+        try:
+            instant = _instant(stamp)
+        except CredentialError as exc:
+            raise _NotMemoizable(str(exc)) from exc
+        signs.append((now > instant) - (now < instant))
+    return tuple(signs)
+
+
+def _methods(proofs: list[Mapping[str, Any]], ctx: VerificationContext) -> tuple[Hashable, ...]:
+    """The keys and relationships the proofs' verification methods resolve to now."""
+    resolved: list[Hashable] = []
+    for proof in proofs:
+        method_id = proof.get("verificationMethod")
+        if not isinstance(method_id, str):
+            raise _NotMemoizable("a proof without a verification method")
+        try:
+            method = ctx.resolve_method(method_id)
+        except Exception as exc:  # the resolver's failure: the pipeline reports it
+            raise _NotMemoizable(str(exc)) from exc
+        resolved.append(
+            (
+                method.id,
+                method.controller,
+                method.relationships,
+                method.public_key.public_bytes_raw(),
+            )
+        )
+    return tuple(resolved)
+
+
+_trust_keys: OrderedDict[_Same, Hashable] = OrderedDict()
+_trust_keys_lock = threading.Lock()
+
+
+def _trust_key(trust_list: TrustList | None) -> Hashable:
+    """What the checks read from a trust list, by value: a re-signed list with the same
+    issuers, logs and witnesses keeps the memo's answers (its own validity is checked
+    when it is loaded)."""
+    if trust_list is None:
+        return None
+    same = _Same(trust_list)
+    with _trust_keys_lock:
+        found = _trust_keys.get(same)
+        if found is None:
+            found = (
+                trust_list.id,
+                trust_list.issuers,
+                trust_list.logs,
+                trust_list.witnesses,
+                trust_list.witness_quorum,
+            )
+            _trust_keys[same] = found
+            while len(_trust_keys) > 8:
+                _trust_keys.popitem(last=False)
+        return found
+
+
+def verification_key(
+    credential: Mapping[str, Any],
+    bundle: Mapping[str, Any] | None,
+    claims: BadgeClaims | None,
+    ctx: VerificationContext,
+) -> Hashable:
+    """Everything :func:`verify_credential` depends on, for ``credential`` at ``ctx.now``.
+
+    Raises _NotMemoizable when an input cannot be keyed (then nothing is cached).
+    """
+    try:
+        proofs = _proofs(credential)
+        parts: list[Hashable] = [
+            fingerprint(credential),
+            None
+            if bundle is None
+            else fingerprint([bundle.get("logEntry"), bundle.get("receipt")]),
+            None if claims is None else repr(claims),  # Decimal("1.0") == Decimal("1.00")
+            _trust_key(ctx.trust_list),
+            ctx.require_log,
+            _signs(credential, proofs, ctx.now),
+            _methods(proofs, ctx),
+        ]
+    except (TypeError, ValueError) as exc:
+        raise _NotMemoizable(str(exc)) from exc
+    raw = credential.get("credentialStatus")
+    entries = raw if isinstance(raw, list) else [] if raw is None else [raw]
+    seen: set[str] = set()
+    for entry in entries:
+        url = entry.get("statusListCredential") if isinstance(entry, Mapping) else None
+        if not isinstance(url, str) or url in seen:
+            continue
+        seen.add(url)
+        try:
+            document = ctx.status_list(url)
+        except Exception as exc:  # a retrieval failure: the pipeline reports it
+            raise _NotMemoizable(str(exc)) from exc
+        if not isinstance(document, Mapping):
+            raise _NotMemoizable("a status list that is not an object")
+        list_proofs = _proofs(document)
+        parts.append(
+            (
+                url,
+                _Same(document),
+                _signs(document, list_proofs, ctx.now),
+                _methods(list_proofs, ctx),
+            )
+        )
+    key = tuple(parts)
+    try:
+        hash(key)
+    except TypeError as exc:
+        raise _NotMemoizable(str(exc)) from exc
+    return key
+
+
+def memoizable(verification: Verification) -> bool:
+    """False for answers that a retry might change (retrieval failures, warnings)."""
+    if verification.warnings:
+        return False
+    return not any(
+        c.outcome is Outcome.FAILED and c.reason in _TRANSIENT_REASONS for c in verification.checks
+    )
+
+
+class VerificationMemo:
+    """A bounded LRU of pipeline answers by :func:`verification_key` (thread-safe)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[Hashable, Verification] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Verification | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: Hashable, verification: Verification) -> None:
+        with self._lock:
+            self._entries[key] = verification
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# -- batched scan recording -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A queued scan (with its client hash and verdict) or alert."""
+
+    table: str
+    values: Mapping[str, Any]
+
+
+class ScanRecorder:
+    """Writes scans and alerts in batches from one background thread.
+
+    ``record`` queues; the thread writes everything queued in one transaction
+    every ``interval`` seconds, or sooner once ``batch`` rows wait. A row stays
+    visible through :meth:`pending` until its transaction has committed, so
+    copy detection never misses a scan. A failed write is retried on the next
+    flush; nothing is dropped. :meth:`close` flushes and stops the thread.
+    """
+
+    def __init__(self, engine: Engine, *, interval: float = 0.1, batch: int = 500) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.batch = batch
+        self._queue: list[_Row] = []
+        self._lock = threading.Lock()
+        self._commit = threading.Lock()
+        """Held while a batch commits and leaves the queue (see :meth:`earlier`)."""
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def record(self, rows: Sequence[_Row]) -> None:
+        with self._lock:
+            self._queue.extend(rows)
+            waiting = len(self._queue)
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._run, name="scan-recorder", daemon=True)
+                self._thread.start()
+            closed = self._closed
+        if closed:
+            self.flush()
+        elif waiting >= self.batch:
+            self._wake.set()
+
+    def earlier(self, read: Callable[[], list[Scan]], label_number: str, serial: str) -> list[Scan]:
+        """``read()`` (the stored scans of a serial) plus the queued ones, oldest first.
+
+        Holding the commit lock, a batch is either committed and gone from the
+        queue or not yet committed and still queued: never both, never neither.
+        """
+        with self._commit:
+            stored = read()
+            with self._lock:
+                queued = [
+                    Scan(
+                        r.values["label_number"],
+                        r.values["serial"],
+                        r.values["gtin"],
+                        r.values["region"],
+                        r.values["at"],
+                    )
+                    for r in self._queue
+                    if r.table == "scans"
+                    and r.values["label_number"] == label_number
+                    and r.values["serial"] == serial
+                ]
+        return sorted([*stored, *queued], key=lambda s: s.at)
+
+    def flush(self) -> int:
+        """Write everything queued now, in one transaction; returns the rows written."""
+        with self._commit:
+            with self._lock:
+                taken = list(self._queue)
+            if not taken:
+                return 0
+            scan_rows = [dict(r.values) for r in taken if r.table == "scans"]
+            alert_rows = [dict(r.values) for r in taken if r.table == "alerts"]
+            with self.engine.begin() as conn:
+                if scan_rows:
+                    conn.execute(insert(scans), scan_rows)
+                if alert_rows:
+                    conn.execute(insert(alerts), alert_rows)
+            with self._lock:
+                del self._queue[: len(taken)]
+        return len(taken)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the database failed: keep the rows, retry next time
+                logger.exception("recording %d scans/alerts failed; retrying", len(self._queue))
+            with self._lock:
+                if self._closed:
+                    self._thread = None
+                    return
+
+    def close(self) -> None:
+        """Flush, then stop the thread; later records are written synchronously."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=10)
+        self.flush()
+
+
 class VerifierService:
     """Verification, scans, badges and alerts over a :class:`LabelDirectory`."""
 
@@ -82,6 +452,8 @@ class VerifierService:
         rules: MisuseRules,
         salt: bytes,
         clock: Callable[[], datetime],
+        memo: VerificationMemo | None = None,
+        recorder: ScanRecorder | None = None,
     ) -> None:
         self.engine = engine
         self.labels = labels
@@ -89,6 +461,8 @@ class VerifierService:
         self.rules = rules
         self.salt = salt
         self.clock = clock
+        self.memo = memo if memo is not None else VerificationMemo()
+        self.recorder = recorder if recorder is not None else ScanRecorder(engine)
 
     def verify(
         self,
@@ -96,21 +470,31 @@ class VerifierService:
         bundle: Mapping[str, Any] | None = None,
         claims: BadgeClaims | None = None,
     ) -> Verification:
-        """Run the pipeline; without a bundle, a credential issued here is checked
-        against its own log entry (found by id and digest)."""
+        """Run the pipeline (through the memo); without a bundle, a credential issued
+        here is checked against its own log entry (found by id and content)."""
         if bundle is None and isinstance(credential.get("id"), str):
             record = self.labels.by_credential(credential["id"])
             stored = None if record is None else _bundle_for(record, credential["id"])
-            if stored is not None and credential_digest(
-                stored["verifiableCredential"]
-            ) == credential_digest(credential):
+            if stored is not None and _same_document(stored["verifiableCredential"], credential):
                 bundle = stored
-        return verify_credential(
+        ctx = self.context()
+        try:
+            key = verification_key(credential, bundle, claims, ctx)
+        except _NotMemoizable:
+            key = None
+        if key is not None:
+            found = self.memo.get(key)
+            if found is not None:
+                return found
+        verification = verify_credential(
             credential,
             bundle=None if bundle is None else dict(bundle),
-            ctx=self.context(),
+            ctx=ctx,
             claims=claims,
         )
+        if key is not None and memoizable(verification):
+            self.memo.put(key, verification)
+        return verification
 
     def scan(
         self,
@@ -140,62 +524,87 @@ class VerifierService:
         return outcome
 
     def _earlier(self, label_number: str, serial: str | None) -> list[Scan]:
+        """The latest scans of a serial, stored or still queued, oldest first."""
         if serial is None:
             return []
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(scans)
-                .where(scans.c.label_number == label_number, scans.c.serial == serial)
-                .order_by(scans.c.at.desc(), scans.c.id.desc())
-                .limit(max(self.rules.max_scans_per_serial, 1) + 1)
-            ).all()
-        return [Scan(r.label_number, r.serial, r.gtin, r.region, r.at) for r in reversed(rows)]
+        limit = max(self.rules.max_scans_per_serial, 1) + 1
+
+        def stored() -> list[Scan]:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(scans)
+                    .where(scans.c.label_number == label_number, scans.c.serial == serial)
+                    .order_by(scans.c.at.desc(), scans.c.id.desc())
+                    .limit(limit)
+                ).all()
+            return [Scan(r.label_number, r.serial, r.gtin, r.region, r.at) for r in reversed(rows)]
+
+        return self.recorder.earlier(stored, label_number, serial)[-limit:]
 
     def client_hash(self, client: str) -> str:
         """A salted hash of the client: stable per deployment, never the raw address."""
         return hashlib.sha256(self.salt + client.encode()).hexdigest()
 
     def _record(self, scan: Scan, client: str, outcome: ScanOutcome) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(scans).values(
-                    label_number=scan.label_number,
-                    serial=scan.serial,
-                    gtin=scan.gtin,
-                    region=scan.region,
-                    client_hash=self.client_hash(client),
-                    verdict=outcome.verdict.value,
-                    at=scan.at,
-                )
+        rows = [
+            _Row(
+                "scans",
+                {
+                    "label_number": scan.label_number,
+                    "serial": scan.serial,
+                    "gtin": scan.gtin,
+                    "region": scan.region,
+                    "client_hash": self.client_hash(client),
+                    "verdict": outcome.verdict.value,
+                    "at": scan.at,
+                },
             )
-            for finding in outcome.findings:
-                conn.execute(
-                    insert(alerts).values(
-                        code=finding.code,
-                        label_number=scan.label_number,
-                        serial=scan.serial,
-                        region=scan.region,
-                        detail=finding.detail,
-                        at=scan.at,
-                    )
-                )
+        ]
+        rows += [
+            _Row(
+                "alerts",
+                {
+                    "code": finding.code,
+                    "label_number": scan.label_number,
+                    "serial": scan.serial,
+                    "region": scan.region,
+                    "detail": finding.detail,
+                    "at": scan.at,
+                },
+            )
+            for finding in outcome.findings
+        ]
+        self.recorder.record(rows)
 
     def record_unknown(self, gtin: str, serial: str | None, region: str | None) -> None:
         """A scan of a Digital Link that no label answers: possibly a fake."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(alerts).values(
-                    code="not-issued",
-                    label_number="-",
-                    serial=serial,
-                    region=region,
-                    detail=f"GTIN {gtin} was scanned but no label was issued for it",
-                    at=self.clock(),
+        self.recorder.record(
+            [
+                _Row(
+                    "alerts",
+                    {
+                        "code": "not-issued",
+                        "label_number": "-",
+                        "serial": serial,
+                        "region": region,
+                        "detail": f"GTIN {gtin} was scanned but no label was issued for it",
+                        "at": self.clock(),
+                    },
                 )
-            )
+            ]
+        )
+
+    def flush(self) -> int:
+        """Write the queued scans and alerts now (see :class:`ScanRecorder`)."""
+        return self.recorder.flush()
+
+    def close(self) -> None:
+        """Flush and stop the recorder (the app's shutdown)."""
+        self.recorder.close()
 
     def alerts(self, limit: int = 100, code: str | None = None) -> list[dict[str, Any]]:
-        """Newest alerts first (for the authority)."""
+        """Newest alerts first (for the authority), including those still queued."""
+        self.flush()
         query = select(alerts).order_by(alerts.c.id.desc()).limit(limit)
         if code is not None:
             query = query.where(alerts.c.code == code)
@@ -237,6 +646,19 @@ def _bundle_for(record: LabelRecord, credential_id: str) -> Mapping[str, Any] | 
         if grade["verifiableCredential"].get("id") == credential_id:
             return grade
     return None
+
+
+def _same_document(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Equal as JSON, or with the same RFC 8785 digest (``1.0`` and ``1`` are one number)."""
+    try:
+        if fingerprint(a) == fingerprint(b):
+            return True
+    except (TypeError, ValueError):
+        pass
+    try:
+        return credential_digest(a) == credential_digest(b)
+    except ValueError:
+        return False
 
 
 def _facts(record: LabelRecord) -> LabelFacts:
