@@ -64,6 +64,10 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 _MEMO_MAX: Final = 4096
 _memo_lock = threading.Lock()
+_pyld_lock = threading.RLock()
+"""pyld's processed-context caches are shared and not thread-safe (a cold cache raced
+under concurrent requests): JSON-LD processing runs one thread at a time. The work is
+CPU-bound under the GIL, so this costs no parallelism."""
 _memo: OrderedDict[tuple[Any, ...], tuple[Any, Any, Any]] = OrderedDict()
 _resolved_cache: dict[str, Any] = {}
 """pyld's shared resolved-context cache, URL/JCS key → {tag: ResolvedContext}.
@@ -318,7 +322,8 @@ def expand(document: dict[str, Any]) -> list[Any]:
         raise CanonicalizationError("JSON-LD document must be an object")
     proc = _Processor()
     try:
-        expanded: list[Any] = proc.expand(document, _options())
+        with _pyld_lock:
+            expanded: list[Any] = proc.expand(document, _options())
     except jsonld.JsonLdError as exc:
         ctx_err = _context_error(exc)
         if ctx_err is not None:
@@ -357,15 +362,16 @@ def canonicalize_expanded(expanded: list[Any]) -> str:
         }
     )
     try:
-        issuer = IdentifierIssuer("_:b")
-        node_map: dict[str, Any] = {"@default": {}}
-        proc._create_node_map(expanded, node_map, "@default", issuer)
-        dataset = {
-            name: proc._graph_to_rdf(graph, issuer, options)
-            for name, graph in sorted(node_map.items())
-            if name == "@default" or jsonld._is_absolute_iri(name)
-        }
-        nquads: str = _URDNA2015().main(dataset, options)
+        with _pyld_lock:
+            issuer = IdentifierIssuer("_:b")
+            node_map: dict[str, Any] = {"@default": {}}
+            proc._create_node_map(expanded, node_map, "@default", issuer)
+            dataset = {
+                name: proc._graph_to_rdf(graph, issuer, options)
+                for name, graph in sorted(node_map.items())
+                if name == "@default" or jsonld._is_absolute_iri(name)
+            }
+            nquads: str = _URDNA2015().main(dataset, options)
     except (jsonld.JsonLdError, UnknownFormatError) as exc:
         raise CanonicalizationError(f"RDFC-1.0 canonicalization failed: {exc}") from exc
     return nquads
