@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["TableSpec"]
+__all__ = ["TableSpec", "fmt"]
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,16 @@ class TableSpec:
     title: str
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A table cell: thousands separators, ``digits`` decimals below 100, yes/NO, – for None."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

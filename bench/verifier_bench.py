@@ -66,7 +66,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import TableSpec
+from bench import TableSpec, fmt
 
 NAME = "verifier"
 
@@ -635,15 +635,7 @@ def _targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}" if abs(value) < 100 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+    return fmt(value, digits)
 
 
 def tables(rows: list[dict[str, Any]]) -> list[TableSpec]:
