@@ -29,13 +29,13 @@ module-level cache that only this module uses.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Final
 
+import orjson
 import rfc8785
 from frozendict import frozendict
 from pyld import jsonld
@@ -43,6 +43,7 @@ from pyld.canon import URDNA2015, UnknownFormatError
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
+from credentials import shapes
 from credentials.errors import CanonicalizationError, ContextError, UndefinedTermError
 from credentials.loader import document_loader
 
@@ -339,9 +340,18 @@ def canonicalize_rdfc(document: dict[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of ``document`` (vc-di-eddsa §3.3.3/§3.3.4 use this).
 
     Each quad ends with ``\\n``. Expands once in safe mode (:func:`expand`) and
-    canonicalizes the expanded form. Raises as :func:`expand`.
+    canonicalizes the expanded form; a document of a shape seen before skips
+    expansion (:mod:`credentials.shapes`). Raises as :func:`expand`.
     """
-    return canonicalize_expanded(expand(document))
+    sighting = _shapes.lookup(document)
+    if sighting is not None and sighting.shape is not None:
+        nquads = sighting.shape.canonical(sighting.leaves)
+        if nquads is not None:
+            return nquads
+    result = canonicalize_expanded(expand(document))
+    if sighting is not None:
+        _shapes.observe(sighting, document, result, _expanded_dataset)
+    return result
 
 
 def canonicalize_expanded(expanded: list[Any]) -> str:
@@ -351,7 +361,13 @@ def canonicalize_expanded(expanded: list[Any]) -> str:
     "Deserialize JSON-LD to RDF", the second half of pyld's ``to_rdf``) so the
     document is not expanded twice. Raises CanonicalizationError.
     """
-    proc = _RdfProcessor()
+    return _rdfc(_dataset(expanded))
+
+
+_shapes = shapes.ShapeCache()
+
+
+def _rdf_options() -> dict[str, Any]:
     options = _options()
     options.update(
         {
@@ -361,26 +377,50 @@ def canonicalize_expanded(expanded: list[Any]) -> str:
             "rdfDirection": None,
         }
     )
+    return options
+
+
+def _dataset(expanded: list[Any]) -> shapes.Dataset:
+    """The RDF dataset (pyld's ``{graph name: [triple]}``) of an expanded document."""
+    proc = _RdfProcessor()
+    options = _rdf_options()
     try:
         with _pyld_lock:
             issuer = IdentifierIssuer("_:b")
             node_map: dict[str, Any] = {"@default": {}}
             proc._create_node_map(expanded, node_map, "@default", issuer)
-            dataset = {
+            return {
                 name: proc._graph_to_rdf(graph, issuer, options)
                 for name, graph in sorted(node_map.items())
                 if name == "@default" or jsonld._is_absolute_iri(name)
             }
-            nquads: str = _URDNA2015().main(dataset, options)
+    except jsonld.JsonLdError as exc:
+        raise CanonicalizationError(f"RDFC-1.0 canonicalization failed: {exc}") from exc
+
+
+def _expanded_dataset(document: dict[str, Any]) -> tuple[list[Any], shapes.Dataset]:
+    expanded = expand(document)
+    return expanded, _dataset(expanded)
+
+
+def _rdfc(dataset: shapes.Dataset) -> str:
+    """RDFC-1.0 on a dataset; relabels its blank-node components in place."""
+    try:
+        nquads: str = _URDNA2015().main(dataset, _rdf_options())
     except (jsonld.JsonLdError, UnknownFormatError) as exc:
         raise CanonicalizationError(f"RDFC-1.0 canonicalization failed: {exc}") from exc
     return nquads
 
 
-def _jcs_fast_path_applies(value: Any) -> bool:
-    """True if ``json.dumps`` is byte-identical to RFC 8785 for ``value``'s types.
+_NO: Final = 0
+_AS_IS: Final = 1
+_INTEGRAL_FLOATS: Final = 2
 
-    Only exact ``dict``, ``list``, ``str``, ``bool`` and ``None``, plus:
+
+def _jcs_fast_path(value: Any) -> int:
+    """Whether ``json.dumps`` writes ``value`` byte-identically to RFC 8785.
+
+    ``_AS_IS`` for exact ``dict``, ``list``, ``str``, ``bool`` and ``None``, plus:
 
     * keys that are ``str`` inside the BMP, where sorting by code point (what
       ``sort_keys`` does) is RFC 8785 §3.2.3's UTF-16 code unit order;
@@ -388,72 +428,91 @@ def _jcs_fast_path_applies(value: Any) -> bool:
     * ``float`` whose ``repr`` is plain decimal with a non-zero fraction
       (``5900.5``, ``0.05``). ``rfc8785`` starts from ``repr`` (the shortest
       round-trip digits, as ECMAScript's Number-to-String, §3.2.2.3) and writes
-      such a ``repr`` unchanged, as ``json.dumps`` does. ``-0.0``, integral
-      floats (``1.0`` → ``1``) and exponent forms (``1e-05`` → ``0.00001``) are
-      left to ``rfc8785``.
+      such a ``repr`` unchanged, as ``json.dumps`` does.
 
-    No tuples, subclasses or other mappings. Lone surrogates in strings are
-    caught when :func:`_canonicalize_jcs_fast` encodes the text.
+    ``_INTEGRAL_FLOATS`` when, besides, some floats are integral with a plain
+    ``repr`` (``5599.0``, ``-0.0``; below 1e16, where ``repr`` turns to exponents):
+    ECMAScript writes them as the integer (``5599``, ``0``), which ``json.dumps``
+    does for ``int(x)``, an exact conversion. ``_NO`` for anything else (exponent
+    forms, tuples, subclasses, other mappings), left to ``rfc8785``. Lone
+    surrogates in strings are caught when :func:`_canonicalize_jcs_fast` encodes.
     """
+    verdict = _AS_IS
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        value = [value]
     stack = [value]
     pop = stack.pop
-    extend = stack.extend
+    push = stack.append
     while stack:
-        item = pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is dict:
-            for key in item:
+        container = pop()
+        if type(container) is dict:
+            for key in container:
                 if type(key) is not str or (not key.isascii() and _ASTRAL.search(key)):
-                    return False
-            extend(item.values())
-        elif kind is list:
-            extend(item)
-        elif kind is int:
-            if not _JCS_INT_MIN <= item <= _JCS_INT_MAX:
-                return False
-        elif kind is float:
-            # rfc8785 starts from repr(); without an exponent and with a
-            # non-zero fraction it writes repr() unchanged, as json.dumps does.
-            text = float.__repr__(item)
-            if "." not in text or "e" in text or text.endswith(".0"):
-                return False
+                    return _NO
+            children: Any = container.values()
         else:
-            return False
-    return True
+            children = container
+        for item in children:
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is dict or kind is list:
+                push(item)
+            elif kind is int:
+                if not _JCS_INT_MIN <= item <= _JCS_INT_MAX:
+                    return _NO
+            elif kind is float:
+                text = float.__repr__(item)
+                if "e" in text or "n" in text:  # exponent, inf, nan
+                    return _NO
+                if text.endswith(".0"):
+                    verdict = _INTEGRAL_FLOATS
+            else:
+                return _NO
+    return verdict
+
+
+def _integral_floats_to_int(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _integral_floats_to_int(item) for key, item in value.items()}
+    if kind is list:
+        return [_integral_floats_to_int(item) for item in value]
+    if kind is float and value.is_integer():
+        return int(value)
+    return value
 
 
 def _canonicalize_jcs_fast(value: Any) -> bytes | None:
-    """RFC 8785 bytes via the C JSON encoder, or None where it might differ.
+    """RFC 8785 bytes via ``orjson``, or None where it might differ.
 
-    Equal to ``rfc8785.dumps`` when :func:`_jcs_fast_path_applies` holds and
-    the text has no lone surrogate (then UTF-8 encoding fails, and ``rfc8785``
-    refuses the value). With ``ensure_ascii=False`` the C encoder escapes
-    exactly as §3.2.2.2 asks: backslash and quote, the short
-    forms for backspace, form feed, newline, carriage return and tab, every
-    other U+0000..U+001F as a six-character escape in lowercase hex, and
-    nothing else (``tests/test_canonical_fast.py`` checks each BMP character).
+    Equal to ``rfc8785.dumps`` when :func:`_jcs_fast_path` allows it: ``orjson``
+    (with ``OPT_SORT_KEYS``) writes compact UTF-8 without escaping non-ASCII,
+    escapes exactly as §3.2.2.2 asks (backslash and quote, the short forms for
+    backspace, form feed, newline, carriage return and tab, every other
+    U+0000..U+001F as a six-character escape in lowercase hex, nothing else), and
+    writes a plain-decimal float as its shortest round-trip digits, as ECMAScript
+    does. It refuses lone surrogates, non-string keys, integers beyond 64 bits and
+    nesting deeper than 254 (so a circular structure too): then None.
+    ``tests/test_canonical_fast.py`` checks each BMP character and random floats.
     """
     try:
-        # First, so a circular structure is refused before the walk below.
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError):
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
         return None
-    if not _jcs_fast_path_applies(value):
+    verdict = _jcs_fast_path(value)
+    if verdict == _NO:
         return None
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
+    if verdict == _INTEGRAL_FLOATS:
+        return bytes(orjson.dumps(_integral_floats_to_int(value), option=orjson.OPT_SORT_KEYS))
+    return bytes(text)
 
 
 def canonicalize_jcs(value: Any) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme serialization (UTF-8 bytes).
 
-    Uses the C JSON encoder when that is provably identical (see
+    Uses ``orjson`` when that is provably identical (see
     :func:`_canonicalize_jcs_fast`), else the ``rfc8785`` package.
     Raises CanonicalizationError for values JCS cannot represent (NaN, integers
     beyond IEEE 754 double precision, non-JSON types, lone surrogates).

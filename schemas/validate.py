@@ -10,9 +10,29 @@ lists every problem at once, each as a ``FieldError`` with an RFC 6901 pointer.
 JSON Schema ``pattern`` is an ECMA-262 regular expression: an anchored pattern
 (``^...$``) is applied here with ``re.fullmatch``, so a trailing newline never slips
 through Python's ``$``.
+
+Fast path. Each schema is also compiled with ``jsonschema-rs``; when it finds a
+document valid, the pure-Python ``jsonschema`` pass is skipped, and only the checks
+JSON Schema cannot express run. Anything else (the Rust validator says invalid,
+cannot be built, or raises) takes the Python pass, so errors are reported exactly as
+before. The skip is sound (Rust-valid implies Python-valid) because what this module
+adds to JSON Schema is shared by both passes, leaving only the standard's core
+keywords to the two libraries: (1) ``pattern`` is replaced in the Rust validator by a
+custom keyword running the same Python match as the Python pass (``_matcher``),
+and the formats this module checks (``date-time``, ``date``, ``uri``) by the same
+Python functions; any other format is checked by Rust's own rules, or not at all,
+which is at least as strict as the Python pass (which ignores it). (2) Only plain
+JSON takes the fast path (``_plain_json``: exact ``dict`` with ``str`` keys,
+``list``, ``str`` without lone surrogates, ``bool``, 64-bit ``int``, finite
+``float``, ``None``), for which Rust's conversion is the identity; a tuple, for
+instance, would be an array to Rust but not to ``jsonschema``. (3) Both use Draft
+2020-12 and resolve ``$ref`` only within the bundled schemas.
+``tests/test_validate_fast.py`` checks the implication on every example document,
+for every kind, and on hypothesis-made mutations of them.
 """
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
@@ -21,6 +41,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
@@ -126,9 +147,11 @@ def validate(kind: str, document: Mapping[str, Any]) -> None:
     compiled = _compiled()
     if kind not in KINDS:
         raise UnknownSchemaKind(kind)
-    errors = list(_field_errors(compiled[kind].iter_errors(document)))
-    if kind in (KIND_LABEL_CREDENTIAL, KIND_GRADE_CREDENTIAL):
-        errors.extend(_field_errors(compiled[UNTP_DCC_KIND].iter_errors(document)))
+    errors: list[FieldError] = []
+    if not _fast_valid(kind, document):
+        errors.extend(_field_errors(compiled[kind].iter_errors(document)))
+        if kind in _WITH_UNTP_DCC:
+            errors.extend(_field_errors(compiled[UNTP_DCC_KIND].iter_errors(document)))
     failed = {e.pointer for e in errors}
     errors.extend(e for e in _SEMANTIC_CHECKS[kind](document) if e.pointer not in failed)
     _raise_if_any(kind, errors)
@@ -139,6 +162,8 @@ def validate_untp_dcc(document: Mapping[str, Any]) -> None:
 
     Raises :class:`~schemas.errors.SchemaValidationError` listing every error.
     """
+    if _fast_valid(UNTP_DCC_KIND, document):
+        return
     errors = list(_field_errors(_compiled()[UNTP_DCC_KIND].iter_errors(document)))
     _raise_if_any(UNTP_DCC_KIND, errors)
 
@@ -169,16 +194,22 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+@cache
+def _matcher(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """``pattern`` with ECMA-262 anchoring: ``^...$`` must match the whole string."""
+    regex = _regex(pattern)
+    anchored = pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
+    return regex.fullmatch if anchored else regex.search
+
+
+def _matches(pattern: str, instance: Any) -> bool:
+    return not isinstance(instance, str) or _matcher(pattern)(instance) is not None
+
+
 def _pattern(
     validator: Validator, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
-    """``pattern`` with ECMA-262 anchoring: ``^...$`` must match the whole string."""
-    if not isinstance(instance, str):
-        return
-    regex = _regex(pattern)
-    anchored = pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
-    matched = regex.fullmatch(instance) if anchored else regex.search(instance)
-    if matched is None:
+    if not _matches(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -202,11 +233,18 @@ def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or _URI.fullmatch(value) is not None
 
 
+# The formats this module checks; the Python pass ignores every other format.
+_FORMATS: Final[dict[str, Callable[[object], bool]]] = {
+    "date-time": _is_date_time,
+    "date": _is_date,
+    "uri": _is_uri,
+}
+
+
 def _format_checker() -> FormatChecker:
     checker = FormatChecker(formats=())
-    checker.checks("date-time")(_is_date_time)
-    checker.checks("date")(_is_date)
-    checker.checks("uri")(_is_uri)
+    for name, check in _FORMATS.items():
+        checker.checks(name)(check)
     return checker
 
 
@@ -231,6 +269,133 @@ def _compiled() -> dict[str, Validator]:
     untp = _load_json("untp", UNTP_DCC_SCHEMA_FILE)
     compiled[UNTP_DCC_KIND] = cls(untp, format_checker=checker)
     return compiled
+
+
+# --- the fast path: jsonschema-rs ----------------------------------------------------
+
+_WITH_UNTP_DCC: Final = (KIND_LABEL_CREDENTIAL, KIND_GRADE_CREDENTIAL)
+_INT64: Final = range(-(2**63), 2**63)
+_PLAIN_JSON_MAX_CONTAINERS: Final = 100_000
+
+
+class _PythonPattern:
+    """``pattern`` for jsonschema-rs, matched by :func:`_matcher` as in the Python pass."""
+
+    def __init__(self, parent_schema: Mapping[str, Any], value: Any, schema_path: Any) -> None:
+        if not isinstance(value, str):
+            raise TypeError("pattern must be a string")
+        # An invalid pattern fails the build here, as it fails the Python pass.
+        self._match = _matcher(value)
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, str) and self._match(instance) is None:
+            raise ValueError("does not match the pattern")
+
+
+def _no_retrieval(uri: str) -> Any:
+    raise LookupError(f"{uri} is not a bundled schema")
+
+
+def _rust_validator(
+    schema: dict[str, Any], registry: jsonschema_rs.Registry | None = None
+) -> jsonschema_rs.Validator:
+    """A jsonschema-rs Draft 2020-12 validator with this module's pattern and formats."""
+    return jsonschema_rs.Draft202012Validator(
+        schema,
+        formats=dict(_FORMATS),
+        validate_formats=True,
+        retriever=_no_retrieval,
+        registry=registry,
+        keywords={"pattern": _PythonPattern},
+    )
+
+
+@cache
+def _fast_compiled() -> dict[str, jsonschema_rs.Validator | None]:
+    """The jsonschema-rs validators, built once; ``None`` where one cannot be built."""
+    names = [*KINDS, "common"]
+    documents = {name: _load_json("json", f"{name}.schema.json") for name in names}
+    compiled: dict[str, jsonschema_rs.Validator | None] = dict.fromkeys([*KINDS, UNTP_DCC_KIND])
+    try:
+        registry = jsonschema_rs.Registry(
+            [(SCHEMA_BASE_URL + f"{name}.schema.json", doc) for name, doc in documents.items()]
+        )
+    except Exception:  # the Python pass then reports whatever is wrong
+        return compiled
+    schemas: dict[str, tuple[dict[str, Any], jsonschema_rs.Registry | None]] = {
+        kind: (documents[kind], registry) for kind in KINDS
+    }
+    schemas[UNTP_DCC_KIND] = (_load_json("untp", UNTP_DCC_SCHEMA_FILE), None)
+    for kind, (schema, with_registry) in schemas.items():
+        try:
+            compiled[kind] = _rust_validator(schema, with_registry)
+        except Exception:  # as above
+            compiled[kind] = None
+    return compiled
+
+
+def _plain_json(document: Any) -> bool:
+    """Whether ``document`` is made only of exact JSON types (see the module docstring).
+
+    False too past :data:`_PLAIN_JSON_MAX_CONTAINERS` objects and arrays, so that a
+    cyclic structure ends here and is left to the Python pass, as before.
+    """
+    stack = [document]
+    budget = _PLAIN_JSON_MAX_CONTAINERS
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is str:
+            if not node.isascii() and not _unicode(node):
+                return False
+        elif kind is dict or kind is list:
+            budget -= 1
+            if budget < 0:
+                return False
+            if kind is list:
+                stack.extend(node)
+                continue
+            for key in node:
+                if type(key) is not str or not (key.isascii() or _unicode(key)):
+                    return False
+            stack.extend(node.values())
+        elif kind is int:
+            if node not in _INT64:
+                return False
+        elif kind is float:
+            if not math.isfinite(node):
+                return False
+        elif kind is not bool and node is not None:
+            return False
+    return True
+
+
+def _unicode(text: str) -> bool:
+    """Whether ``text`` has no lone surrogate (which UTF-8, and so Rust, cannot carry)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _fast_valid(kind: str, document: Any) -> bool:
+    """Whether jsonschema-rs finds ``document`` valid as ``kind`` (False if unsure).
+
+    True implies that the Python ``jsonschema`` pass finds no error.
+    """
+    if not _plain_json(document):
+        return False
+    compiled = _fast_compiled()
+    names = (kind, UNTP_DCC_KIND) if kind in _WITH_UNTP_DCC else (kind,)
+    for name in names:
+        validator = compiled.get(name)
+        try:
+            if validator is None or not validator.is_valid(document):
+                return False
+        except Exception:  # e.g. a string with a lone surrogate: not UTF-8
+            return False
+    return True
 
 
 # --- turning jsonschema errors into FieldErrors ---------------------------------
