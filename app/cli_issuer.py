@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,6 +27,8 @@ issue_app = typer.Typer(help="Issue labels from files.", no_args_is_help=True)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_SLUG = "gd-clc"
+CHUNK = 256
+"""Labels per :meth:`IssuerService.issue_labels` call: one sequencer batch (its default size)."""
 
 
 @contextmanager
@@ -118,31 +119,28 @@ def _issue_rows(
     key_prefix: str | None,
     out: Path | None,
 ) -> tuple[list[Issued], list[tuple[int, str]]]:
-    """Issue every good row (concurrently, so the sequencer can batch); collect failures."""
+    """Issue every good row, CHUNK at a time (one log commit each); collect failures."""
     issued: list[Issued] = []
     failures: list[tuple[int, str]] = [(r.line, "; ".join(r.errors)) for r in rows if r.errors]
     good = [r for r in rows if not r.errors and r.request is not None]
 
-    def one(row: BatchRow) -> Issued:
-        assert row.request is not None
-        key = None if key_prefix is None else f"{key_prefix}-{row.line}"
-        return rt.issuer.issue_label(principal, row.request, idempotency_key=key)
-
-    with progress_bar("issuing") as bar, ThreadPoolExecutor(max_workers=8) as pool:
+    with progress_bar("issuing") as bar:
         task = bar.add_task("issuing", total=len(good))
-        futures = [(row, pool.submit(one, row)) for row in good]
-        for row, future in futures:
-            try:
-                result = future.result()
-            except IssuerError as exc:
-                errors = getattr(exc, "errors", [])
-                detail = "; ".join(f"{e.pointer}: {e.reason}" for e in errors) or exc.detail
-                failures.append((row.line, detail))
-            else:
-                issued.append(result)
-                if out is not None:
-                    _write_outputs(out, result)
-            bar.advance(task)
+        for start in range(0, len(good), CHUNK):
+            chunk = good[start : start + CHUNK]
+            keys = [None if key_prefix is None else f"{key_prefix}-{row.line}" for row in chunk]
+            requests = [row.request for row in chunk if row.request is not None]
+            results = rt.issuer.issue_labels(principal, requests, idempotency_keys=keys)
+            for row, result in zip(chunk, results, strict=True):
+                if isinstance(result, IssuerError):
+                    errors = getattr(result, "errors", [])
+                    detail = "; ".join(f"{e.pointer}: {e.reason}" for e in errors) or result.detail
+                    failures.append((row.line, detail))
+                else:
+                    issued.append(result)
+                    if out is not None:
+                        _write_outputs(out, result)
+                bar.advance(task)
     return issued, sorted(failures)
 
 

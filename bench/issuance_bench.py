@@ -17,6 +17,12 @@ starts on the parent's "go". labels/s = batch / (last worker's end − first
 worker's start); latency is one ``issue_label`` call, start to return, in its
 thread (what a client with 16 requests in flight would see).
 
+Modes (``--iss-mode``, default both): ``per-request`` is the above;
+``batch`` has each worker call ``IssuerService.issue_labels`` from one thread,
+``BATCH_CHUNK`` (256) labels a call, over its share, as ``carbonlabel issue
+batch`` and ``POST /labels/batch`` do; its latency is one such call, start to
+return (what each label of the chunk waits).
+
 Stage shares: one process, same thread pool, on SQLite, with timers wrapped
 around the stages (this module patches the names at run time; no other file is
 touched). For each stage it records wall time and thread CPU time
@@ -61,6 +67,8 @@ NAME = "issuance"
 ROOT = Path(__file__).resolve().parent.parent
 LABELS_CSV = ROOT / "examples" / "labels.csv"
 CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+MODES = ("per-request", "batch")
+BATCH_CHUNK = 256
 BACKENDS = ("sqlite", "postgres")
 TARGETS = {"eddsa-rdfc-2022": 500.0, "eddsa-jcs-2022": 2_000.0}
 """Issue targets: labels/s on SQLite, 2 cores."""
@@ -89,6 +97,13 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--iss-backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgres"
+    )
+    group.add_argument(
+        "--iss-mode",
+        choices=[*MODES, "both"],
+        default="both",
+        help="per-request (issue_label from a thread pool), batch (issue_labels in chunks "
+        f"of {BATCH_CHUNK}) or both (default)",
     )
     group.add_argument(
         "--iss-profile-labels",
@@ -227,6 +242,35 @@ def _issue_all(
     return latencies, results
 
 
+def _issue_batches(
+    runtime: Any, principal: Any, requests: Sequence[dict[str, Any]]
+) -> tuple[list[float], list[Any]]:
+    """Issue every request with issue_labels, BATCH_CHUNK a call; per-label latencies (s)
+    (each label's is its call's) and results. Raises if a label was not issued."""
+    from issuer.errors import IssuerError
+
+    latencies: list[float] = []
+    results: list[Any] = []
+    for first in range(0, len(requests), BATCH_CHUNK):
+        chunk = requests[first : first + BATCH_CHUNK]
+        start = time.perf_counter()
+        issued = runtime.issuer.issue_labels(principal, chunk)
+        latencies += [time.perf_counter() - start] * len(chunk)
+        failed = [r for r in issued if isinstance(r, IssuerError)]
+        if failed:
+            raise RuntimeError(f"{len(failed)} labels of a batch failed: {failed[0]!r}")
+        results += issued
+    return latencies, results
+
+
+def _issue(
+    mode: str, runtime: Any, principal: Any, requests: Sequence[dict[str, Any]], threads: int
+) -> tuple[list[float], list[Any]]:
+    if mode == "batch":
+        return _issue_batches(runtime, principal, requests)
+    return _issue_all(runtime, principal, requests, threads)
+
+
 def _open(spec: dict[str, Any]) -> tuple[Any, Any, list[dict[str, Any]]]:
     _bare_app_package()
     from app.runtime import Runtime
@@ -254,14 +298,15 @@ def _work(
     requests: list[dict[str, Any]],
     started: float,
 ) -> int:
+    mode = spec.get("mode", "per-request")
     try:
-        _issue_all(runtime, principal, requests[:WARMUP], min(WARMUP, spec["threads"]))
+        _issue(mode, runtime, principal, requests[:WARMUP], min(WARMUP, spec["threads"]))
         print(json.dumps({"ready": time.monotonic() - started}), flush=True)
         if sys.stdin.readline().strip() != "go":
             return 1
         cpu0 = os.times()
         t0 = time.monotonic()
-        latencies, _ = _issue_all(runtime, principal, requests, spec["threads"])
+        latencies, _ = _issue(mode, runtime, principal, requests, spec["threads"])
         t1 = time.monotonic()
         cpu1 = os.times()
     finally:
@@ -281,9 +326,14 @@ def _work(
 
 
 def _throughput(
-    data_dir: str, database_url: str | None, cryptosuite: str, total: int, args: argparse.Namespace
+    data_dir: str,
+    database_url: str | None,
+    cryptosuite: str,
+    total: int,
+    args: argparse.Namespace,
+    mode: str = "per-request",
 ) -> dict[str, Any]:
-    """Run the worker processes on one deployment; merged figures."""
+    """Run the worker processes on one deployment in ``mode``; merged figures."""
     workers = max(1, args.iss_workers)
     share, extra = divmod(total, workers)
     procs = []
@@ -297,6 +347,7 @@ def _throughput(
             "first": first,
             "count": count,
             "threads": args.iss_threads,
+            "mode": mode,
         }
         first += count
         procs.append(
@@ -329,8 +380,9 @@ def _throughput(
     elapsed = max(r["end"] for r in reports) - min(r["start"] for r in reports)
     latencies = [s for r in reports for s in r["latencies"]]
     return {
+        "mode": mode,
         "workers": workers,
-        "threads": args.iss_threads,
+        "threads": 1 if mode == "batch" else args.iss_threads,
         "labels": total,
         "seconds": elapsed,
         "labels_per_s": total / elapsed,
@@ -559,32 +611,39 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     if "postgres" in backends and not args.iss_postgres_url:
         console.print("postgres skipped: no PostgreSQL URL configured")
         backends.remove("postgres")
+    modes = list(MODES) if args.iss_mode == "both" else [args.iss_mode]
     rows: list[dict[str, Any]] = []
     for backend in backends:
         for cryptosuite in suites:
-            console.print(f"{backend} {cryptosuite}: {total} labels ...")
-            with _target(backend, args.iss_postgres_url) as (data_dir, database_url):
-                _setup(data_dir, database_url, cryptosuite)
-                result = _throughput(data_dir, database_url, cryptosuite, total, args)
-                expected = total + WARMUP * result["workers"]
-                problems = _check(data_dir, database_url, cryptosuite, expected)
-            target = TARGETS[cryptosuite] if backend == "sqlite" else None
-            rows.append(
-                {
-                    "kind": "throughput",
-                    "backend": backend,
-                    "cryptosuite": cryptosuite,
-                    **result,
-                    "target_per_s": target,
-                    "met": None if target is None else result["labels_per_s"] >= target,
-                    "checks": "; ".join(problems) or "ok",
-                }
-            )
+            for mode in modes:
+                console.print(f"{backend} {cryptosuite} {mode}: {total} labels ...")
+                rows.append(_throughput_row(backend, cryptosuite, mode, total, args))
     if profile_labels:
         for cryptosuite in suites:
             console.print(f"stage profile {cryptosuite}: {profile_labels} labels, 1 process ...")
             rows += _profile(cryptosuite, profile_labels, args.iss_threads)
     return rows
+
+
+def _throughput_row(
+    backend: str, cryptosuite: str, mode: str, total: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One throughput run on a fresh deployment, with its post-run checks."""
+    with _target(backend, args.iss_postgres_url) as (data_dir, database_url):
+        _setup(data_dir, database_url, cryptosuite)
+        result = _throughput(data_dir, database_url, cryptosuite, total, args, mode)
+        expected = total + WARMUP * result["workers"]
+        problems = _check(data_dir, database_url, cryptosuite, expected)
+    target = TARGETS[cryptosuite] if backend == "sqlite" else None
+    return {
+        "kind": "throughput",
+        "backend": backend,
+        "cryptosuite": cryptosuite,
+        **result,
+        "target_per_s": target,
+        "met": None if target is None else result["labels_per_s"] >= target,
+        "checks": "; ".join(problems) or "ok",
+    }
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -606,6 +665,7 @@ def tables(rows: list[dict[str, Any]]) -> list[TableSpec]:
         columns = [
             "backend",
             "cryptosuite",
+            "mode",
             "workers×threads",
             "labels",
             "s",
@@ -627,6 +687,7 @@ def tables(rows: list[dict[str, Any]]) -> list[TableSpec]:
                 [
                     r["backend"],
                     r["cryptosuite"],
+                    r.get("mode", "per-request"),
                     f"{r['workers']}×{r['threads']}",
                     _fmt(r["labels"]),
                     _fmt(r["seconds"], 2),

@@ -209,6 +209,18 @@ def party_id(uscc: str) -> str:
 # --- the label credential --------------------------------------------------------
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars), several times faster than deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def build_label_credential(
     request: Mapping[str, Any],
     *,
@@ -275,9 +287,7 @@ def build_label_credential(
         "assessmentDate": certification["assessmentDate"],
         "conformityTopic": "environment.emissions",
         "conformance": True,
-        "referenceStandard": copy.deepcopy(
-            dict(_reference_standard(footprint["crossSectoralStandards"]))
-        ),
+        "referenceStandard": _copy(dict(_reference_standard(footprint["crossSectoralStandards"]))),
         "declaredValue": [
             {
                 "type": ["Metric"],
@@ -347,7 +357,7 @@ def build_label_credential(
         "assessment": [assessment],
         "labelNumber": label_number,
         "labelledProduct": labelled,
-        "carbonFootprint": copy.deepcopy(dict(footprint)),
+        "carbonFootprint": _copy(dict(footprint)),
         "authorisedDistributors": [
             {"id": party_id(d["uscc"]), "name": d["name"], "registeredId": d["uscc"]}
             for d in request["authorisedDistributors"]

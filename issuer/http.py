@@ -15,10 +15,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from issuer.directory import Directory, Principal
-from issuer.errors import InvalidRequest, NotFound
+from issuer.errors import InvalidRequest, IssuerError, NotFound
 from issuer.printable import label_pdf, label_svg
 from issuer.qr import OfflineQRTooLarge, offline_qr, qr_png, qr_svg
-from issuer.service import Issued, IssuerService, Printing
+from issuer.service import MAX_BATCH, Issued, IssuerService, Printing
 
 STATUS_CACHE = "public, max-age=300"
 
@@ -44,6 +44,17 @@ class StatusRequest(BaseModel):
     status: bool = Field(description="true sets the bit (revoke, suspend); false clears it")
 
 
+class LabelBatch(BaseModel):
+    """``POST /labels/batch`` body."""
+
+    model_config = ConfigDict(extra="forbid")
+    labels: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"1 to {MAX_BATCH} LabelRequests (product, footprint…), as for POST /labels.",
+    )
+
+
 class RuleRef(BaseModel):
     id: str
     version: str
@@ -65,6 +76,36 @@ def issued_body(issued: Issued) -> dict[str, Any]:
         body["digitalLink"] = issued.digital_link
     body["logIndex"] = issued.log_index
     return body
+
+
+def item_problem(exc: IssuerError, pointer: str) -> dict[str, Any]:
+    """An RFC 9457 problem for one item of a batch, its error pointers under ``pointer``.
+
+    The same fields as the app's problem responses (app/problems.py) for the error.
+    """
+    body: dict[str, Any] = {
+        "type": exc.code,
+        "title": type(exc).__name__,
+        "status": exc.status,
+        "detail": exc.detail,
+    }
+    if isinstance(exc, InvalidRequest) and exc.errors:
+        body["errors"] = [{"pointer": pointer + e.pointer, "reason": e.reason} for e in exc.errors]
+    return body
+
+
+BATCH_DESCRIPTION = f"""Issue up to {MAX_BATCH} labels in one request (``issue`` scope).
+
+Each label is validated, numbered and signed on its own; their log entries are
+committed together. The answer (201) lists one result per label, in order: the
+label bundle with ``"status": 201`` (as ``POST /labels`` returns it), or an RFC
+9457 problem whose ``status`` says why that label was not issued (422 with error
+pointers under ``/labels/<i>``, 403 for a category outside the issuer's scope,
+503 if the log did not commit it). Nothing of a label that failed is stored.
+With an ``Idempotency-Key``, label *i* is keyed ``<key>#<i>``: a retried batch
+returns the labels already issued. The body is also bounded by the deployment's
+request size limit (``CARBONLABEL_MAX_BODY_BYTES``).
+"""
 
 
 def issuer_router(
@@ -103,6 +144,29 @@ def issuer_router(
         issued = service.issue_label(caller, request, idempotency_key=idempotency_key)
         response.headers["Location"] = f"/labels/{issued.label_number}"
         return issued_body(issued)
+
+    @router.post(
+        "/labels/batch",
+        status_code=201,
+        tags=["issuer"],
+        summary="Issue many carbon labels",
+        description=BATCH_DESCRIPTION,
+    )
+    def issue_labels(
+        body: LabelBatch, caller: Caller, idempotency_key: IdempotencyKey = None
+    ) -> Any:
+        keys = None
+        if idempotency_key is not None:
+            keys = [f"{idempotency_key}#{i}" for i in range(len(body.labels))]
+        results = service.issue_labels(caller, body.labels, idempotency_keys=keys)
+        items = [
+            item_problem(result, f"/labels/{i}")
+            if isinstance(result, IssuerError)
+            else {"status": 201, **issued_body(result)}
+            for i, result in enumerate(results)
+        ]
+        issued = sum(1 for item in items if item["status"] == 201)
+        return {"issued": issued, "failed": len(items) - issued, "results": items}
 
     @router.get("/labels/{label_number}", tags=["labels"], summary="A label bundle")
     def label(label_number: str) -> Any:

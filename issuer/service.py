@@ -6,25 +6,33 @@ the log's integrating transaction, so the credential store and the log are
 consistent after a crash at any point: a credential is stored if and only if
 its entry is committed. A credential is returned only with its receipt, after
 that commit.
+
+A batch (:meth:`IssuerService.issue_labels`) keeps this per label: each request
+is validated, numbered and signed on its own, every entry is handed to the
+sequencer at once (so one commit takes many), and each label comes back with its
+receipt only if its own entry committed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import rfc8785
+import orjson
 from sqlalchemy import Connection, Engine, insert, select
 
+from credentials.canonical import canonicalize_jcs
 from credentials.dataintegrity import EDDSA_RDFC_2022, sign
 from credentials.errors import CredentialError
-from credentials.keystore import Keystore
+from credentials.keystore import Keystore, KeyVersion
 from credentials.multikey import Ed25519KeyPair
 from credentials.statuslist import Bitstring, status_list_credential, status_list_entry
 from credentials.vc import check_structure, credential_types, issuer_id
@@ -37,6 +45,7 @@ from issuer.errors import (
     Forbidden,
     InvalidRequest,
     IssuanceFailed,
+    IssuerError,
     NotFound,
     NotGradableError,
 )
@@ -49,19 +58,25 @@ from issuer.store.tables import (
     status_lists,
 )
 from ledger.errors import LedgerError
-from ledger.sequencer import Sequencer
+from ledger.sequencer import Sequenced, Sequencer
 from ledger.store.engine import WriteTransaction
 from ledger.store.log import LogStore
+from schemas import logentry
 from schemas.digitallink import DigitalLinkError, digital_link, new_serial
 from schemas.errors import NotGradable, SchemaValidationError
 from schemas.grading import grade, rule_digest
-from schemas.logentry import credential_digest, entry_bytes
+from schemas.logentry import entry_bytes
 from schemas.validate import validate
 from schemas.vocabulary import KINDS
 
 LABEL_TYPE = "CarbonLabelCredential"
 GRADE_TYPE = "GradeResultCredential"
 STATUS_LIST_TTL_MS = 300_000
+LOG_TIMEOUT_S = 60.0
+"""How long an issuance waits for the log to commit its entry (one label or a batch)."""
+MAX_BATCH = 1000
+"""At most this many labels in one :meth:`IssuerService.issue_labels` call."""
+_INSERT_CREDENTIAL = insert(issued_credentials)
 
 
 @dataclass(frozen=True)
@@ -89,8 +104,58 @@ def _problems(exc: SchemaValidationError, prefix: str = "") -> list[FieldProblem
 
 
 def request_hash(body: Any) -> str:
-    """SHA-256 of the JCS form of a request body (for idempotency keys)."""
-    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    """SHA-256 of the RFC 8785 (JCS) form of a request body (for idempotency keys).
+
+    Raises InvalidRequest if the body has no JCS form (e.g. an integer beyond 2**53).
+    """
+    try:
+        return hashlib.sha256(canonicalize_jcs(body)).hexdigest()
+    except CredentialError as exc:
+        raise InvalidRequest(f"the request has no canonical JSON form: {exc}") from exc
+
+
+def credential_digest(document: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of the RFC 8785 form of a signed document.
+
+    :func:`schemas.logentry.credential_digest` with
+    :func:`credentials.canonical.canonicalize_jcs` (orjson where that is
+    byte-identical). Raises InvalidRequest if the document has no JCS form.
+    """
+    try:
+        return logentry.credential_digest(document, canonicalize_jcs)
+    except CredentialError as exc:
+        raise InvalidRequest(f"the credential has no canonical JSON form: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A signed credential, its log entry and its credential-store row, not yet logged.
+
+    :meth:`store` is the entry hook: it writes the row inside the transaction that
+    commits the entry, so the row exists exactly when the entry does.
+    """
+
+    credential: dict[str, Any]
+    entry: dict[str, Any]
+    data: bytes
+    row: dict[str, Any]
+    label_number: str | None
+    link: str | None
+
+    def store(self, conn: Connection, index: int) -> None:
+        # Parameters, not .values(): the statement is compiled once, not per row.
+        conn.execute(_INSERT_CREDENTIAL, {"log_index": index, **self.row})
+
+    def issued(self, receipt: dict[str, Any], index: int) -> Issued:
+        return Issued(self.credential, self.entry, receipt, index, self.label_number, self.link)
+
+
+@dataclass(frozen=True)
+class _SigningKey:
+    version: KeyVersion
+    pair: Ed25519KeyPair
+    successor: str
+    """The file a rotation would write next: ``<keys dir>/<name>.<version + 1>.json``."""
 
 
 class IssuerService:
@@ -116,25 +181,33 @@ class IssuerService:
         self.public_url = public_url.rstrip("/")
         self.clock = clock
         self.cryptosuite = cryptosuite
-        self._keys: dict[tuple[str, int], Ed25519KeyPair] = {}
+        self._keys: dict[str, _SigningKey] = {}
         self._keys_lock = threading.Lock()
         self.allocator = Allocator(engine)
 
     # -- keys ---------------------------------------------------------------------
 
     def signing_key(self, org: Org) -> tuple[Ed25519KeyPair, str]:
-        """The issuer's current key pair and its verification method id."""
+        """The issuer's current key pair and its verification method id.
+
+        The current version is kept per key name and read again from the keystore
+        (which authenticates every version file) only once a rotation, by this
+        process or another, has written the next version's file
+        ``<name>.<version + 1>.json`` (credentials/keystore.py: the new version's
+        file appears before the old one is retired). Raises KeystoreError.
+        """
+        name = org.key_name
         with self._keys_lock:
-            version = self.keystore.current(org.key_name)
-            cache_key = (org.key_name, version.version)
-            pair = self._keys.get(cache_key)
-            if pair is None:
+            known = self._keys.get(name)
+            if known is None or os.path.exists(known.successor):
+                version = self.keystore.current(name)
                 pair = Ed25519KeyPair(
                     public_key=version.public_key(),
-                    private_key=self.keystore.private_key(org.key_name, version.version),
+                    private_key=self.keystore.private_key(name, version.version),
                 )
-                self._keys[cache_key] = pair
-        return pair, version.verification_method_id(org.did)
+                successor = self.keystore.directory / f"{name}.{version.version + 1}.json"
+                known = self._keys[name] = _SigningKey(version, pair, str(successor))
+        return known.pair, known.version.verification_method_id(org.did)
 
     def _sign(self, org: Org, document: dict[str, Any], now: datetime) -> dict[str, Any]:
         pair, method = self.signing_key(org)
@@ -230,14 +303,17 @@ class IssuerService:
 
     # -- issuance -------------------------------------------------------------------
 
-    def _idempotent(
-        self, org: Org, key: str | None, body_hash: str, now: datetime
-    ) -> Issued | None:
-        """The earlier result for a retried request, or None to go ahead."""
+    def _idempotent(self, org: Org, key: str | None, body: Any, now: datetime) -> Issued | None:
+        """The earlier result for a retried request, or None to go ahead.
+
+        Raises InvalidRequest (a bad key) and Conflict (the key was used with another
+        request); ``body`` is hashed (:func:`request_hash`) only when there is a key.
+        """
         if key is None:
             return None
         if not 1 <= len(key) <= 255:
             raise InvalidRequest("Idempotency-Key must be 1 to 255 characters")
+        body_hash = request_hash(body)
         with WriteTransaction(self.engine) as conn:
             row = conn.execute(
                 select(idempotency_keys.c.request_hash).where(
@@ -276,16 +352,90 @@ class IssuerService:
         """
         principal.require("issue")
         org = principal.org
+        self._check_label_request(org, request)
+        now = self.clock()
+        earlier = self._idempotent(org, idempotency_key, request, now)
+        if earlier is not None:
+            return earlier
+        return self._log(self._prepare_label(org, request, now, idempotency_key))
+
+    def issue_labels(
+        self,
+        principal: Principal,
+        requests: Sequence[Mapping[str, Any]],
+        *,
+        idempotency_keys: Sequence[str | None] | None = None,
+    ) -> list[Issued | IssuerError]:
+        """POST /labels/batch: issue many labels, their log entries committed together.
+
+        Returns one result per request, in order: the :class:`Issued` label (with
+        its receipt), or the IssuerError that kept that request from being issued:
+        InvalidRequest (pointers into that request), Forbidden (a category outside
+        the issuer's scope), Conflict (an idempotency key reused with another
+        request, or twice in the batch), IssuanceFailed (its entry did not commit,
+        or it committed and its receipt could not be read; then
+        :meth:`issued` returns it later). A label is returned, and stored, only
+        with its committed entry; nothing of a request that failed is stored.
+
+        Raises Forbidden (no ``issue`` scope) and InvalidRequest (more than
+        :data:`MAX_BATCH` requests, or keys not one per request) for the whole
+        batch, and whatever a single issuance raises for other reasons
+        (KeystoreError) before any entry reaches the log.
+        """
+        principal.require("issue")
+        if len(requests) > MAX_BATCH:
+            raise InvalidRequest(f"a batch holds at most {MAX_BATCH} labels, not {len(requests)}")
+        keys: Sequence[str | None] = idempotency_keys or [None] * len(requests)
+        if len(keys) != len(requests):
+            raise InvalidRequest(f"{len(keys)} idempotency keys for {len(requests)} requests")
+        org = principal.org
+        results: dict[int, Issued | IssuerError] = {}
+        pending: list[tuple[int, _Pending]] = []
+        seen_keys: set[str] = set()
+        for position, (request, key) in enumerate(zip(requests, keys, strict=True)):
+            try:
+                if key is not None and key in seen_keys:
+                    raise Conflict(f"Idempotency-Key {key!r} is used twice in this batch")
+                self._check_label_request(org, request)
+                now = self.clock()
+                earlier = self._idempotent(org, key, request, now)
+                if key is not None:
+                    seen_keys.add(key)
+                if earlier is not None:
+                    results[position] = earlier
+                    continue
+                pending.append((position, self._prepare_label(org, request, now, key)))
+            except (InvalidRequest, Forbidden, Conflict) as exc:
+                results[position] = exc
+        logged = self._log_many([item for _, item in pending])
+        results.update(zip((position for position, _ in pending), logged, strict=True))
+        return [results[position] for position in range(len(requests))]
+
+    def _check_label_request(self, org: Org, request: Mapping[str, Any]) -> None:
+        """Validate a LabelRequest and the issuer's scope for its category.
+
+        Raises InvalidRequest (every error, with pointers) and Forbidden.
+        """
         try:
             validate("LabelRequest", request)
         except SchemaValidationError as exc:
             raise InvalidRequest("the label request does not validate", _problems(exc)) from exc
+        org.may_issue(LABEL_TYPE, request["product"].get("productCategory"))
+
+    def _prepare_label(
+        self,
+        org: Org,
+        request: Mapping[str, Any],
+        now: datetime,
+        idempotency_key: str | None,
+    ) -> _Pending:
+        """Number, link, place in a status list, build and sign a checked LabelRequest.
+
+        Precondition: :meth:`_check_label_request` passed. Raises InvalidRequest
+        (no Digital Link for the product, or the credential cannot be signed).
+        Writes nothing but allocations (a number that is never logged is a gap).
+        """
         product = request["product"]
-        org.may_issue(LABEL_TYPE, product.get("productCategory"))
-        now = self.clock()
-        earlier = self._idempotent(org, idempotency_key, request_hash(request), now)
-        if earlier is not None:
-            return earlier
         code = build.CATEGORY_CODES.get(product["productCategory"], "XX")
         number = build.label_number(now.year, code, self.allocator.label_sequence(now.year, code))
         granularity = product.get("granularity", "model")
@@ -310,7 +460,7 @@ class IssuerService:
             valid_from=now,
             validated=True,
         )
-        return self._log_credential(
+        return self._pending(
             org,
             self._sign(org, unsigned, now),
             now,
@@ -369,7 +519,7 @@ class IssuerService:
         scoped_type = kind or types[-1]
         org.may_issue(scoped_type, category)
         now = self.clock()
-        earlier = self._idempotent(org, idempotency_key, request_hash(dict(credential)), now)
+        earlier = self._idempotent(org, idempotency_key, dict(credential), now)
         if earlier is not None:
             return earlier
         document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
@@ -387,7 +537,7 @@ class IssuerService:
         if kind == LABEL_TYPE:
             product_info = dict(document["credentialSubject"].get("labelledProduct") or {})
             product_info["labelNumber"] = document["credentialSubject"].get("labelNumber")
-        return self._log_credential(
+        pending = self._pending(
             org,
             self._sign(org, document, now),
             now,
@@ -401,8 +551,9 @@ class IssuerService:
             product_category=product_info.get("productCategory"),
             idempotency_key=idempotency_key,
         )
+        return self._log(pending)
 
-    def _log_credential(
+    def _pending(
         self,
         org: Org,
         signed: dict[str, Any],
@@ -418,7 +569,8 @@ class IssuerService:
         product_category: str | None,
         idempotency_key: str | None,
         graded_credential_id: str | None = None,
-    ) -> Issued:
+    ) -> _Pending:
+        """The log entry (schemas/logentry.py, kind ``issue``) and store row of ``signed``."""
         digest = credential_digest(signed)
         entry: dict[str, Any] = {
             "kind": "issue",
@@ -438,39 +590,81 @@ class IssuerService:
         for field in ("validFrom", "validUntil"):
             if field in signed:
                 entry[field] = signed[field]
-        data = entry_bytes(entry)
+        row = {
+            "credential_id": signed["id"],
+            "kind": kind,
+            "org_id": org.id,
+            "label_number": label_number,
+            "document": orjson.dumps(signed).decode("utf-8"),
+            "digest": digest,
+            "entry": orjson.dumps(entry).decode("utf-8"),
+            "gtin": gtin,
+            "batch": batch,
+            "serial": serial,
+            "digital_link": link,
+            "product_category": product_category,
+            "graded_credential_id": graded_credential_id,
+            "status_list_index": position.index,
+            "revocation_list": position.revocation_list,
+            "suspension_list": position.suspension_list,
+            "idempotency_key": idempotency_key,
+            "created_at": now,
+        }
+        return _Pending(
+            signed, entry, entry_bytes(entry, canonicalize_jcs), row, label_number, link
+        )
 
-        def store_row(conn: Connection, index: int) -> None:
-            conn.execute(
-                insert(issued_credentials).values(
-                    credential_id=signed["id"],
-                    kind=kind,
-                    org_id=org.id,
-                    label_number=label_number,
-                    document=json.dumps(signed, ensure_ascii=False),
-                    digest=digest,
-                    entry=json.dumps(entry, ensure_ascii=False),
-                    log_index=index,
-                    gtin=gtin,
-                    batch=batch,
-                    serial=serial,
-                    digital_link=link,
-                    product_category=product_category,
-                    graded_credential_id=graded_credential_id,
-                    status_list_index=position.index,
-                    revocation_list=position.revocation_list,
-                    suspension_list=position.suspension_list,
-                    idempotency_key=idempotency_key,
-                    created_at=now,
-                )
-            )
-
+    def _log(self, pending: _Pending) -> Issued:
+        """Append one entry, wait for its commit, prove it. Raises IssuanceFailed."""
         try:
-            sequenced = self.sequencer.append(data, store_row)
+            sequenced = self.sequencer.append(pending.data, pending.store, LOG_TIMEOUT_S)
             receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the credential: {exc}") from exc
-        return Issued(signed, entry, receipt, sequenced.index, label_number, link)
+        return pending.issued(receipt, sequenced.index)
+
+    def _log_many(self, pending: Sequence[_Pending]) -> list[Issued | IssuerError]:
+        """Submit every entry at once, wait for their commits, prove them commit by commit.
+
+        One result per entry: the Issued credential, or IssuanceFailed when its
+        entry did not commit (the sequencer commits or fails each entry on its
+        own) or its receipt could not be read.
+        """
+        if not pending:
+            return []
+        try:
+            futures = self.sequencer.submit_many([(p.data, p.store) for p in pending])
+        except LedgerError as exc:
+            failed = IssuanceFailed(f"the log did not take the credentials: {exc}")
+            return [failed] * len(pending)
+        deadline = time.monotonic() + LOG_TIMEOUT_S
+        committed: dict[int, list[tuple[int, Sequenced]]] = {}
+        results: dict[int, Issued | IssuerError] = {}
+        for position, future in enumerate(futures):
+            try:
+                sequenced = future.result(max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                results[position] = IssuanceFailed(
+                    f"the log did not commit the credential within {LOG_TIMEOUT_S:g} s "
+                    "(it may still: retry with the same Idempotency-Key)"
+                )
+            except Exception as exc:  # the commit's own error: the entry is not in the log
+                results[position] = IssuanceFailed(f"the log did not commit the credential: {exc}")
+            else:
+                committed.setdefault(sequenced.tree_size, []).append((position, sequenced))
+        for tree_size, members in committed.items():
+            try:
+                receipts = self.store.receipts([s.index for _, s in members], tree_size)
+            except LedgerError as exc:
+                for position, sequenced in members:
+                    results[position] = IssuanceFailed(
+                        f"the credential is logged at index {sequenced.index}, "
+                        f"but its receipt could not be read: {exc}"
+                    )
+                continue
+            for (position, sequenced), receipt in zip(members, receipts, strict=True):
+                results[position] = pending[position].issued(receipt.to_json(), sequenced.index)
+        return [results[position] for position in range(len(pending))]
 
     # -- reading ---------------------------------------------------------------------
 
@@ -570,7 +764,7 @@ class IssuerService:
             )
 
         try:
-            self.sequencer.append(entry_bytes(entry), store_rule)
+            self.sequencer.append(entry_bytes(entry, canonicalize_jcs), store_rule)
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the rule: {exc}") from exc
         return self.rule(rule_id, version)
@@ -622,9 +816,7 @@ class IssuerService:
             outcome = grade(footprint, rule, at=now, product_category=row.product_category)
         except NotGradable as exc:
             raise NotGradableError(exc.reason, exc.detail) from exc
-        earlier = self._idempotent(
-            org, idempotency_key, request_hash([label, rule_id, rule_version]), now
-        )
+        earlier = self._idempotent(org, idempotency_key, [label, rule_id, rule_version], now)
         if earlier is not None:
             return earlier
         position = self._allocate(org, now)
@@ -638,7 +830,7 @@ class IssuerService:
             status_entries=self._status_entries(position),
             valid_from=now,
         )
-        return self._log_credential(
+        pending = self._pending(
             org,
             self._sign(org, unsigned, now),
             now,
@@ -653,6 +845,7 @@ class IssuerService:
             idempotency_key=idempotency_key,
             graded_credential_id=row.credential_id,
         )
+        return self._log(pending)
 
     # -- status ------------------------------------------------------------------------------
 
@@ -718,7 +911,7 @@ class IssuerService:
             )
 
         try:
-            self.sequencer.append(entry_bytes(entry), store_event)
+            self.sequencer.append(entry_bytes(entry, canonicalize_jcs), store_event)
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the status change: {exc}") from exc
         self.publish_status_list(list_name, now)

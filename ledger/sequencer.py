@@ -3,8 +3,11 @@
 An append waits until its batch is committed (entries, tiles and the signed
 checkpoint in one transaction) and only then learns its index. A batch closes
 when it holds ``batch_size`` entries or ``batch_delay`` seconds after its first
-entry arrived, whichever comes first. Several sequencers, in one process or in
-many, may share a store: the store's write lock orders their batches.
+entry arrived, whichever comes first; entries submitted together
+(:meth:`Sequencer.submit_many`) close it as soon as they are all in it and
+nothing else is waiting, since no delay would gather more of them. Several
+sequencers, in one process or in many, may share a store: the store's write
+lock orders their batches.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,16 +84,35 @@ class Sequencer:
         (see :meth:`LogStore.integrate`). Raises EntryError at once for an
         empty or oversized entry, StoreError if the sequencer is closed.
         """
-        if not entry:
-            raise EntryError("entry is empty")
-        if len(entry) > MAX_ENTRY_SIZE:
-            raise EntryError(f"entry has {len(entry)} bytes; at most {MAX_ENTRY_SIZE} allowed")
+        _check_entry(entry)
         if self._closed:
             raise StoreError("the sequencer is closed")
         self.start()
         future: Future[Sequenced] = Future()
         self._queue.put(_Item(entry, hook, future))
         return future
+
+    def submit_many(
+        self, entries: Sequence[tuple[bytes, EntryHook | None]]
+    ) -> list[Future[Sequenced]]:
+        """Queue ``(entry, hook)`` pairs together; one future per entry, as :meth:`submit`.
+
+        Every entry is checked before any is queued (EntryError, StoreError as
+        :meth:`submit`: then nothing is queued). The batch holding the last of
+        them closes without waiting out ``batch_delay``, so up to ``batch_size``
+        entries commit in one transaction, more in consecutive ones. Each entry
+        still commits or fails on its own (see :meth:`_integrate`).
+        """
+        for entry, _ in entries:
+            _check_entry(entry)
+        if self._closed:
+            raise StoreError("the sequencer is closed")
+        self.start()
+        futures: list[Future[Sequenced]] = [Future() for _ in entries]
+        last = len(entries) - 1
+        for position, ((entry, hook), future) in enumerate(zip(entries, futures, strict=True)):
+            self._queue.put(_Item(entry, hook, future, closes=position == last))
+        return futures
 
     def append(
         self, entry: bytes, hook: EntryHook | None = None, timeout: float | None = 60.0
@@ -109,7 +131,7 @@ class Sequencer:
             if item is None:
                 break
             batch = [item]
-            deadline = time.monotonic() + self._batch_delay
+            deadline = time.monotonic() + (0.0 if item.closes else self._batch_delay)
             while len(batch) < self._batch_size:
                 remaining = deadline - time.monotonic()
                 try:
@@ -123,6 +145,8 @@ class Sequencer:
                     stopping = True
                     break
                 batch.append(nxt)
+                if nxt.closes:  # take only what is already queued
+                    deadline = 0.0
             self._integrate(batch)
         # drain whatever arrived before close()
         rest: list[_Item] = []
@@ -163,8 +187,17 @@ class Sequencer:
             )
 
 
+def _check_entry(entry: bytes) -> None:
+    if not entry:
+        raise EntryError("entry is empty")
+    if len(entry) > MAX_ENTRY_SIZE:
+        raise EntryError(f"entry has {len(entry)} bytes; at most {MAX_ENTRY_SIZE} allowed")
+
+
 @dataclass(frozen=True)
 class _Item:
     entry: bytes
     hook: EntryHook | None
     future: Future[Sequenced]
+    closes: bool = False
+    """The last entry of a :meth:`Sequencer.submit_many` list: its batch need not wait."""

@@ -3,6 +3,10 @@
 A credential row is written by an entry hook inside the log's integrating
 transaction, so after SIGKILL at any point every logged issuance has its stored
 credential (same digest, same index) and every stored credential its entry.
+
+``issue batch`` signs a chunk of labels and then commits it in a few quick
+sequencer batches, so the file holds the example rows three times (two chunks):
+the kill lands after the first commit and before the last.
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ def test_sigkill_mid_batch_leaves_log_and_store_consistent(
         )
         == 0
     )
+    header, _, body = (ROOT / "examples/labels.csv").read_text("utf-8").partition("\n")
+    lines = body.count("\n")
+    big = tmp_path / "labels-x3.csv"
+    big.write_text(header + "\n" + body * 3, "utf-8")
     runtime = Runtime(deployment)
     process = subprocess.Popen(
         [
@@ -56,7 +64,7 @@ def test_sigkill_mid_batch_leaves_log_and_store_consistent(
             "from app.cli import run; run()",
             "issue",
             "batch",
-            str(ROOT / "examples/labels.csv"),
+            str(big),
             "--issuer",
             "gd-clc",
             "--out",
@@ -72,7 +80,7 @@ def test_sigkill_mid_batch_leaves_log_and_store_consistent(
     process.send_signal(signal.SIGKILL)
     process.wait(30)
     size = runtime.store.tree_size()
-    assert 20 <= size < 128, "the batch should have been killed mid-way"
+    assert 20 <= size < 3 * lines, "the batch should have been killed mid-way"
 
     with runtime.engine.connect() as conn:
         rows = conn.execute(select(issued_credentials)).all()
