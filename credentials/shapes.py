@@ -13,18 +13,20 @@ JSON kind of every value (string, integer, float, boolean, null), and verbatim t
 values that steer JSON-LD processing: ``@context``, ``type``/``@type``,
 ``@language``, ``@direction``, ``@container``. Every other scalar is a *hole*.
 
-**Learning** (the second time a shape is seen, after pyld canonicalized it in safe
-mode): a copy of the document with every hole replaced by a unique random
-sentinel string is expanded and converted to RDF by pyld. Each sentinel must come
-out whole and exactly once-or-more as an IRI (an ``@id``, or a value of a term
-coerced to ``@id``/``@vocab``) or as a literal's lexical form; its datatype and
-language, and for numbers and booleans the term's type coercion read from the
-expanded form, are recorded. The shape is *refused* (pyld keeps doing the work for
-it) when any sentinel is missing, appears inside another string (a JSON literal,
-a language tag, a concatenated IRI), appears as a graph name, needs
-value-dependent conversion (a string coerced to ``xsd:double`` or ``@json``), or
-when filling the learning document's own values does not reproduce pyld's
-canonical N-Quads byte for byte.
+**Learning** (once pyld has canonicalized a document of the shape in safe mode): a
+copy of the document with every hole replaced by a unique random sentinel string
+is expanded and converted to RDF by pyld. Each sentinel must come out whole, once
+or more, as an IRI (an ``@id``, or a value of a term coerced to ``@id``/``@vocab``)
+or as a literal's lexical form; its datatype and language, and for numbers and
+booleans the term's type coercion read from the expanded form, are recorded. IRI
+holes whose values are not absolute IRIs (terms such as ``KGM`` under ``@vocab``
+coercion) are *pinned*: learned again with their values kept, so a shape is kept
+per combination of them. The shape is *refused* (pyld keeps doing the work for it)
+when any sentinel is missing, appears inside another string (a JSON literal, a
+language tag, a concatenated IRI), appears as a graph name, needs value-dependent
+conversion (a string coerced to ``xsd:double`` or ``@json``), when two blank nodes
+have equal first-degree hashes, or when filling the learning document's own
+values does not reproduce pyld's canonical N-Quads byte for byte.
 
 **Filling** is refused, falling back to pyld for that document, when an IRI hole's
 value could be expanded differently from its sentinel: it must be an absolute IRI
@@ -164,10 +166,16 @@ class Shape:
         for leaf, scheme in self.iri_leaves:
             if not self.passes(leaves[leaf], scheme):
                 return None
-        filled = [
-            tuple(part.text(leaves) if isinstance(part, _Hole) else part for part in quad)
-            for quad in self.holed
-        ]
+        filled: list[Quad] = []
+        for subject, predicate, obj, graph in self.holed:
+            filled.append(
+                (
+                    subject.text(leaves) if isinstance(subject, _Hole) else subject,
+                    predicate.text(leaves) if isinstance(predicate, _Hole) else predicate,
+                    obj.text(leaves) if isinstance(obj, _Hole) else obj,
+                    graph.text(leaves) if isinstance(graph, _Hole) else graph,
+                )
+            )
         quads = list(dict.fromkeys([*self.constant, *filled])) if filled else list(self.constant)
         return first_degree_rdfc(quads)
 
@@ -217,11 +225,17 @@ def _graph_part(name: str) -> str:
 
 
 def _first_degree_line(quad: Quad, node: str) -> str:
-    s, p, o, g = (
-        term if term is None or term[:2] != "_:" else ("_:a" if term == node else "_:z")
-        for term in quad
-    )
-    return f"{s} {p} {o} .\n" if g is None else f"{s} {p} {o} {g} .\n"
+    """``quad`` with ``node`` written ``_:a`` and other blank nodes ``_:z`` (§4.6.3 step 3)."""
+    s, p, o, g = quad
+    if s is not None and s[:2] == "_:":
+        s = "_:a" if s == node else "_:z"
+    if o is not None and o[:2] == "_:":
+        o = "_:a" if o == node else "_:z"
+    if g is None:
+        return f"{s} {p} {o} .\n"
+    if g[:2] == "_:":
+        g = "_:a" if g == node else "_:z"
+    return f"{s} {p} {o} {g} .\n"
 
 
 def first_degree_rdfc(quads: Sequence[Quad]) -> str | None:
@@ -243,11 +257,16 @@ def first_degree_rdfc(quads: Sequence[Quad]) -> str | None:
         hashes[node] = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
     if len(set(hashes.values())) != len(hashes):
         return None
-    labels = {node: f"_:c14n{i}" for i, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    labels: dict[str | None, str | None] = {
+        node: f"_:c14n{i}" for i, node in enumerate(sorted(hashes, key=hashes.__getitem__))
+    }
     lines = []
-    for quad in quads:
-        s, p, o, g = (labels.get(term, term) if term is not None else None for term in quad)
-        lines.append(f"{s} {p} {o} .\n" if g is None else f"{s} {p} {o} {g} .\n")
+    relabel = labels.get
+    for s, p, o, g in quads:
+        if g is None:
+            lines.append(f"{relabel(s, s)} {p} {relabel(o, o)} .\n")
+        else:
+            lines.append(f"{relabel(s, s)} {p} {relabel(o, o)} {relabel(g, g)} .\n")
     lines.sort()
     return "".join(lines)
 
@@ -515,14 +534,18 @@ class _Sighting:
 
 
 class ShapeCache:
-    """Shapes seen twice are learned and kept, least recently used key dropped first.
+    """Shapes are learned once pyld has canonicalized ``sightings`` documents of them.
 
-    At most ``shapes`` learned shapes in all (a label's takes some 40 KB), at most
-    ``variants`` combinations of pinned values per key; ``watch`` keys seen once
-    are remembered.
+    Learning costs one more expansion (of the sentinel copy). At most ``shapes``
+    learned shapes are kept in all (a label's takes some 40 KB), the least recently
+    used key dropped first, and at most ``variants`` combinations of pinned values
+    per key; ``watch`` keys seen fewer times are remembered.
     """
 
-    def __init__(self, shapes: int = 1024, variants: int = 16, watch: int = 4096) -> None:
+    def __init__(
+        self, shapes: int = 1024, variants: int = 16, watch: int = 4096, sightings: int = 1
+    ) -> None:
+        self._sightings = sightings
         self._limit = shapes
         self._variants = variants
         self._watch = watch
@@ -554,7 +577,7 @@ class ShapeCache:
         expected: str,
         to_dataset: ToDataset,
     ) -> None:
-        """Record that pyld canonicalized ``document`` to ``expected``; learn on the second time."""
+        """Record that pyld canonicalized ``document`` to ``expected``; learn if it is time."""
         key = sighting.key
         family = sighting.family
         if family is None:
@@ -562,7 +585,7 @@ class ShapeCache:
                 if key in self._families:
                     return
                 count = self._seen.pop(key, 0) + 1
-                if count < 2:
+                if count < self._sightings:
                     self._seen[key] = count
                     if len(self._seen) > self._watch:
                         self._seen.popitem(last=False)

@@ -60,7 +60,7 @@ from issuer.store.tables import (
 from ledger.errors import LedgerError
 from ledger.sequencer import Sequenced, Sequencer
 from ledger.store.engine import WriteTransaction
-from ledger.store.log import LogStore
+from ledger.store.log import LogStore, RowHook
 from schemas import logentry
 from schemas.digitallink import DigitalLinkError, digital_link, new_serial
 from schemas.errors import NotGradable, SchemaValidationError
@@ -131,8 +131,9 @@ def credential_digest(document: Mapping[str, Any]) -> str:
 class _Pending:
     """A signed credential, its log entry and its credential-store row, not yet logged.
 
-    :meth:`store` is the entry hook: it writes the row inside the transaction that
-    commits the entry, so the row exists exactly when the entry does.
+    :attr:`store` is the entry hook: it writes the row inside the transaction that
+    commits the entry, so the row exists exactly when the entry does (the rows of
+    one commit as one executemany).
     """
 
     credential: dict[str, Any]
@@ -142,9 +143,10 @@ class _Pending:
     label_number: str | None
     link: str | None
 
-    def store(self, conn: Connection, index: int) -> None:
+    @property
+    def store(self) -> RowHook:
         # Parameters, not .values(): the statement is compiled once, not per row.
-        conn.execute(_INSERT_CREDENTIAL, {"log_index": index, **self.row})
+        return RowHook(_INSERT_CREDENTIAL, self.row)
 
     def issued(self, receipt: dict[str, Any], index: int) -> Issued:
         return Issued(self.credential, self.entry, receipt, index, self.label_number, self.link)

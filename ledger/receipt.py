@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,13 @@ def _proof_hash(value: str, where: str) -> Hash:
     return Hash(raw)
 
 
+@functools.lru_cache(maxsize=64)
+def _check_note(note: str) -> None:
+    """Raise NoteError unless ``note`` is a well-formed signed note (the receipts of
+    one commit share their checkpoint, so it is parsed once)."""
+    parse_note(note)
+
+
 @dataclass(frozen=True)
 class Receipt:
     """tlog-proof: entry index, inclusion proof, signed checkpoint note, optional extra data.
@@ -109,7 +117,7 @@ class Receipt:
         if not isinstance(self.checkpoint, str):
             raise ReceiptError("receipt checkpoint must be a signed note (str)")
         try:
-            parse_note(self.checkpoint)
+            _check_note(self.checkpoint)
         except NoteError as exc:
             raise ReceiptError(f"receipt checkpoint is not a signed note: {exc}") from exc
         if self.extra is not None and (not isinstance(self.extra, bytes) or not self.extra):

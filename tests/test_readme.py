@@ -54,6 +54,7 @@ def test_readme_walkthrough_and_http_examples_run(
         if redirect:
             Path(redirect).write_text(capsys.readouterr().out)
     assert Path("my-label.png").exists() and Path("receipt.json").exists()
+    assert len(list(Path("my-batch").glob("*.png"))) >= 128
 
     tokens = json.loads((tmp_path / "var-walkthrough/demo-tokens.json").read_text())
     variables = {"$ISSUE_TOKEN": tokens["issue"], "$ADMIN_TOKEN": tokens["admin"]}
@@ -80,3 +81,6 @@ def test_readme_walkthrough_and_http_examples_run(
                 method, target, headers=headers, content=body, follow_redirects=False
             )
             assert response.status_code in (200, 201, 307), (line, response.text[:300])
+            if target == "/labels/batch":
+                batch = json.loads(body or b"{}")["labels"]
+                assert response.json()["issued"] == len(batch) > 0, response.text[:300]

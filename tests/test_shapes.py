@@ -65,12 +65,31 @@ def test_every_example_label_matches_pyld_and_skips_expansion(
     assert [canonical.canonicalize_rdfc(label) for label in LABELS] == expected
 
 
-def test_a_shape_is_learned_on_its_second_sighting(fresh_cache: shapes.ShapeCache) -> None:
+def test_a_shape_is_learned_on_its_first_sighting(fresh_cache: shapes.ShapeCache) -> None:
     label = LABELS[0]
-    canonical.canonicalize_rdfc(label)
     assert len(fresh_cache) == 0
     canonical.canonicalize_rdfc(label)
     assert len(fresh_cache) == 1
+
+
+def test_a_shape_can_wait_for_more_sightings(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = shapes.ShapeCache(sightings=2)
+    monkeypatch.setattr(canonical, "_shapes", cache)
+    canonical.canonicalize_rdfc(LABELS[0])
+    assert len(cache) == 0
+    canonical.canonicalize_rdfc(LABELS[0])
+    assert len(cache) == 1
+
+
+def test_least_recently_used_shapes_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = shapes.ShapeCache(shapes=3)
+    monkeypatch.setattr(canonical, "_shapes", cache)
+    distinct = {shapes.shape_of(label)[0]: label for label in LABELS}  # type: ignore[index]
+    assert len(distinct) > 3
+    for label in distinct.values():
+        canonical.canonicalize_rdfc(label)
+        assert len(cache) <= 3
+    assert len(cache) == 3
 
 
 def test_enumeration_values_are_pinned_per_combination(fresh_cache: shapes.ShapeCache) -> None:

@@ -22,14 +22,14 @@ by the size of the log.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Executable, func, insert, select, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ledger.checkpoint import Checkpoint
@@ -60,6 +60,26 @@ SignCheckpoint = Callable[[Checkpoint], str]
 EntryHook = Callable[[Connection, int], None]
 """Runs inside the integrating transaction with the entry's index: whatever it
 writes commits together with the entry, or not at all."""
+
+
+@dataclass(frozen=True)
+class RowHook:
+    """An entry hook that inserts one row holding the entry's index.
+
+    The RowHooks of one integrated batch that share a statement run as a single
+    executemany, after the other hooks, in the same transaction.
+    """
+
+    statement: Executable
+    row: Mapping[str, Any]
+    index_column: str = "log_index"
+
+    def __call__(self, conn: Connection, index: int) -> None:
+        conn.execute(self.statement, self.parameters(index))
+
+    def parameters(self, index: int) -> dict[str, Any]:
+        return {self.index_column: index, **self.row}
+
 
 _STATE_ID = 1
 TILE_CACHE_BYTES = 64 << 20
@@ -328,9 +348,15 @@ class LogStore:
             conn.execute(
                 update(log_state).where(log_state.c.id == _STATE_ID).values(tree_size=result.size)
             )
+            rows: dict[int, tuple[Executable, list[dict[str, Any]]]] = {}
             for offset, hook in enumerate(hooks):
-                if hook is not None:
+                if isinstance(hook, RowHook):
+                    _, batch = rows.setdefault(id(hook.statement), (hook.statement, []))
+                    batch.append(hook.parameters(old_size + offset))
+                elif hook is not None:
                     hook(conn, old_size + offset)
+            for statement, parameters in rows.values():
+                conn.execute(statement, parameters)
         return Appended(old_size, result.size, note)
 
     def _edge_tile(self, conn: Connection, tile: TileID) -> bytes:
