@@ -139,7 +139,7 @@ def format_datetime(value: datetime) -> str:
     """
     if value.tzinfo is None:
         raise ValueError("datetime must be timezone-aware")
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _parse_datetime(value: Any, name: str) -> datetime:

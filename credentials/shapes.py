@@ -13,20 +13,20 @@ JSON kind of every value (string, integer, float, boolean, null), and verbatim t
 values that steer JSON-LD processing: ``@context``, ``type``/``@type``,
 ``@language``, ``@direction``, ``@container``. Every other scalar is a *hole*.
 
-**Learning** (once pyld has canonicalized a document of the shape in safe mode): a
-copy of the document with every hole replaced by a unique random sentinel string
-is expanded and converted to RDF by pyld. Each sentinel must come out whole, once
-or more, as an IRI (an ``@id``, or a value of a term coerced to ``@id``/``@vocab``)
-or as a literal's lexical form; its datatype and language, and for numbers and
-booleans the term's type coercion read from the expanded form, are recorded. IRI
-holes whose values are not absolute IRIs (terms such as ``KGM`` under ``@vocab``
-coercion) are *pinned*: learned again with their values kept, so a shape is kept
-per combination of them. The shape is *refused* (pyld keeps doing the work for it)
-when any sentinel is missing, appears inside another string (a JSON literal, a
+**Learning** (the second time a shape is seen, after pyld canonicalized it in safe mode,
+so a one-off document costs nothing extra): a copy of the document with every hole
+replaced by a unique random sentinel string is expanded and converted to RDF by pyld.
+Each sentinel must come out whole, once or more, as an IRI (an ``@id``, or a value of a
+term coerced to ``@id``/``@vocab``) or as a literal's lexical form; its datatype and
+language, and for numbers and booleans the term's type coercion read from the expanded
+form, are recorded. IRI holes whose values are not absolute IRIs (terms such as ``KGM``
+under ``@vocab`` coercion) are *pinned*: learned again with their values kept, so a
+shape is kept per combination of them. The shape is *refused* (pyld keeps doing the work
+for it) when any sentinel is missing, appears inside another string (a JSON literal, a
 language tag, a concatenated IRI), appears as a graph name, needs value-dependent
-conversion (a string coerced to ``xsd:double`` or ``@json``), when two blank nodes
-have equal first-degree hashes, or when filling the learning document's own
-values does not reproduce pyld's canonical N-Quads byte for byte.
+conversion (a string coerced to ``xsd:double`` or ``@json``), when two blank nodes have
+equal first-degree hashes, or when filling the learning document's own values does not
+reproduce pyld's canonical N-Quads byte for byte.
 
 **Filling** is refused, falling back to pyld for that document, when an IRI hole's
 value could be expanded differently from its sentinel: it must be an absolute IRI
@@ -543,7 +543,7 @@ class ShapeCache:
     """
 
     def __init__(
-        self, shapes: int = 1024, variants: int = 16, watch: int = 4096, sightings: int = 1
+        self, shapes: int = 1024, variants: int = 16, watch: int = 4096, sightings: int = 2
     ) -> None:
         self._sightings = sightings
         self._limit = shapes
