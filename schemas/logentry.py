@@ -66,7 +66,7 @@ def entry_bytes(entry: Mapping[str, Any], canonical: Canonical = rfc8785.dumps) 
     return data
 
 
-def parse_entry(data: bytes) -> dict[str, Any]:
+def parse_entry(data: bytes, canonical: Canonical = rfc8785.dumps) -> dict[str, Any]:
     """Parse and check a log entry read back from the log (or a label bundle).
 
     Raises LogEntryError if it is not canonical JSON of a known kind and version.
@@ -80,7 +80,7 @@ def parse_entry(data: bytes) -> dict[str, Any]:
     if entry.get("v") != ENTRY_VERSION:
         raise LogEntryError(f"entry version must be {ENTRY_VERSION}, got {entry.get('v')!r}")
     _check(entry)
-    if rfc8785.dumps(entry) != data:
+    if canonical(entry) != data:
         raise LogEntryError("entry is not in RFC 8785 canonical form")
     return entry
 

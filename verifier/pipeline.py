@@ -49,8 +49,14 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Final
 
+from credentials.canonical import canonicalize_jcs
 from credentials.dataintegrity import ResolvedVerificationMethod, VerifiedProof, verify
-from credentials.errors import ProofVerificationError, StatusListError, VerificationError
+from credentials.errors import (
+    CredentialError,
+    ProofVerificationError,
+    StatusListError,
+    VerificationError,
+)
 from credentials.statuslist import read_status
 from credentials.vc import (
     check_structure,
@@ -78,6 +84,15 @@ __all__ = ["FATAL_CHECKS", "VerificationContext", "verify_credential"]
 
 FATAL_CHECKS: Final = frozenset({"structure", "proof", "issuer", "log"})
 _GENERIC_TYPES: Final = frozenset({"VerifiableCredential", "DigitalConformityCredential"})
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 bytes (orjson where byte-identical, see credentials.canonical); ValueError
+    for a value JCS cannot represent, as ``rfc8785`` raises."""
+    try:
+        return canonicalize_jcs(value)
+    except CredentialError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _nothing(*_: str) -> dict[str, Any] | None:
@@ -347,8 +362,8 @@ class _Run:
         if not isinstance(entry, Mapping):
             raise CheckFailed("log", "NO_RECEIPT", "the bundle carries no log entry")
         try:
-            leaf = entry_bytes(entry)
-            parsed = parse_entry(leaf)
+            leaf = entry_bytes(entry, jcs)
+            parsed = parse_entry(leaf, jcs)
         except ValueError as exc:
             raise CheckFailed("log", "MALFORMED_ENTRY", f"the log entry: {exc}") from exc
         if parsed.get("kind") != "issue":
@@ -360,7 +375,7 @@ class _Run:
                 "log", "ENTRY_MISMATCH", f"the log entry is for {parsed.get('credential')}"
             )
         try:
-            digest = credential_digest(self.credential)
+            digest = credential_digest(self.credential, jcs)
         except ValueError as exc:
             raise CheckFailed("log", "ENTRY_MISMATCH", f"no digest: {exc}") from exc
         if parsed.get("digest") != digest:
@@ -441,7 +456,7 @@ class _Run:
             raise CheckFailed("grade", "LABEL_NOT_FOUND", "the grade names no graded credential")
         label = _fetch(self.ctx.label_credential, "LABEL_NOT_FOUND", label_id)
         try:
-            digest = credential_digest(label).removeprefix("sha256:")
+            digest = credential_digest(label, jcs).removeprefix("sha256:")
         except ValueError as exc:
             raise CheckFailed("grade", "LABEL_DIGEST_MISMATCH", str(exc)) from exc
         if _get(ref, "digest") not in (digest, "sha256:" + digest):

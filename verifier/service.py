@@ -43,7 +43,7 @@ from credentials.vc import parse_datetime
 from schemas.logentry import credential_digest
 from verifier.binding import BadgeClaims
 from verifier.misuse import Finding, LabelFacts, MisuseRules, Scan, evaluate
-from verifier.pipeline import VerificationContext, verify_credential
+from verifier.pipeline import VerificationContext, jcs, verify_credential
 from verifier.result import Outcome, Verdict, Verification
 from verifier.store.tables import alerts, scans
 from verifier.trustlist import TrustList
@@ -656,7 +656,7 @@ def _same_document(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     except (TypeError, ValueError):
         pass
     try:
-        return credential_digest(a) == credential_digest(b)
+        return credential_digest(a, jcs) == credential_digest(b, jcs)
     except ValueError:
         return False
 
