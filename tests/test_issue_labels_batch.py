@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,44 +13,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from app.cli import main
-from app.main import create_app
-from app.runtime import Runtime, utcnow
-from app.settings import Settings
+from app.runtime import Runtime
 from credentials.dataintegrity import verification_method_from_document, verify
 from issuer.batchfile import read_batch
 from issuer.service import MAX_BATCH
 from issuer.store.tables import issued_credentials
 from ledger.receipt import Receipt, verify_receipt
 from schemas.logentry import credential_digest, entry_bytes
+from tests import test_issuer_http
+from tests.test_issuer_http import bearer
+
+api = test_issuer_http.api
+"""The issuer HTTP fixture: a deployment with the gd-clc issuer and its tokens."""
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST = json.loads((ROOT / "schemas/examples/label-request.room-ac.json").read_text())
 ROWS = [row.request for row in read_batch(ROOT / "examples/labels.csv") if row.request]
-USCC = "12440000MB2C401574"
-
-
-@pytest.fixture
-def api(deployment: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    runtime = Runtime(deployment)
-    now = utcnow()
-    runtime.directory.add_org(
-        slug="gd-clc",
-        name="广东省碳标签专业委员会",
-        uscc=USCC,
-        credential_types=["CarbonLabelCredential"],
-        product_categories=["room-air-conditioner"],
-        now=now,
-    )
-    tokens = {
-        "issue": runtime.directory.new_token("gd-clc", ["issue"], "t", now),
-        "status": runtime.directory.new_token("gd-clc", ["status"], "t", now),
-    }
-    with TestClient(create_app(deployment, runtime)) as client:
-        yield client, tokens
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def runtime_of(client: TestClient) -> Runtime:
