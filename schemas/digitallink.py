@@ -30,6 +30,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -171,6 +172,11 @@ def _gtin14(gtin: str) -> str:
 def _check_base_url(base_url: str) -> str:
     if not isinstance(base_url, str) or not base_url:
         raise DigitalLinkError("base_url", "must be a non-empty string")
+    return _checked_base_url(base_url)
+
+
+@lru_cache(maxsize=64)  # a deployment links every label to one resolver
+def _checked_base_url(base_url: str) -> str:
     split = urlsplit(base_url)
     if split.scheme.lower() not in ("http", "https"):
         raise DigitalLinkError("base_url", "must be an http or https URL")

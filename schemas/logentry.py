@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -31,6 +32,7 @@ __all__ = [
 
 ENTRY_VERSION: Final = 1
 ENTRY_KINDS: Final = ("issue", "status", "grading-rule", "recognition", "trust-list")
+_DIGEST: Final = re.compile(r"sha256:[0-9a-f]{64}")
 _REQUIRED: Final = {
     "issue": ("credential", "digest", "issuer", "types"),
     "status": ("credential", "purpose", "value", "statusList", "statusIndex"),
@@ -93,10 +95,5 @@ def _check(entry: Mapping[str, Any]) -> None:
         if field not in entry:
             raise LogEntryError(f"{kind} entry: {field} is required")
     digest = entry.get("digest")
-    if digest is not None and (
-        not isinstance(digest, str)
-        or not digest.startswith("sha256:")
-        or len(digest) != 71
-        or any(c not in "0123456789abcdef" for c in digest[7:])
-    ):
+    if digest is not None and (not isinstance(digest, str) or not _DIGEST.fullmatch(digest)):
         raise LogEntryError("digest must be 'sha256:' and 64 lowercase hex digits")

@@ -17,28 +17,34 @@ JSON Schema cannot express run. Anything else (the Rust validator says invalid,
 cannot be built, or raises) takes the Python pass, so errors are reported exactly as
 before. The skip is sound (Rust-valid implies Python-valid) because what this module
 adds to JSON Schema is shared by both passes, leaving only the standard's core
-keywords to the two libraries: (1) ``pattern`` is replaced in the Rust validator by a
-custom keyword running the same Python match as the Python pass (``_matcher``),
-and the formats this module checks (``date-time``, ``date``, ``uri``) by the same
-Python functions; any other format is checked by Rust's own rules, or not at all,
-which is at least as strict as the Python pass (which ignores it). (2) Only plain
+keywords to the two libraries: (1) jsonschema-rs evaluates a ``pattern`` itself only
+where ``_native_pattern`` vouches that its regex engine reads it as ``_matcher`` does
+(an anchored ``^...$`` of plain ASCII syntax, as every bundled pattern is); any other
+``pattern`` is replaced in the Rust validator by a custom keyword running the same
+Python match as the Python pass (``_rust_schema``); the formats this module checks
+(``date-time``, ``date``, ``uri``) are checked by the same Python functions; any
+other format is checked by Rust's own rules, or not at all, which is at least as
+strict as the Python pass (which ignores it). (2) Only plain
 JSON takes the fast path (``_plain_json``: exact ``dict`` with ``str`` keys,
 ``list``, ``str`` without lone surrogates, ``bool``, 64-bit ``int``, finite
 ``float``, ``None``), for which Rust's conversion is the identity; a tuple, for
 instance, would be an array to Rust but not to ``jsonschema``. (3) Both use Draft
 2020-12 and resolve ``$ref`` only within the bundled schemas.
 ``tests/test_validate_fast.py`` checks the implication on every example document,
-for every kind, and on hypothesis-made mutations of them.
+for every kind, and on hypothesis-made mutations of them, and that both engines agree
+on every pattern ``_native_pattern`` vouches for.
 """
 
 import json
 import math
 import re
+import string
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from operator import mul
 from typing import Any, Final
 
 import jsonschema_rs
@@ -81,10 +87,14 @@ UNTP_DCC_KIND: Final = "UntpDigitalConformityCredential"
 # of positions 1..17 (3**(i-1) mod 31).
 _USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_VALUES: Final = {char: value for value, char in enumerate(_USCC_CHARSET)}
+_DIGIT_VALUES: Final = bytes.maketrans(b"0123456789", bytes(range(10)))
 _DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _DATE_TIME: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
+# Parsed date-times kept (LRU): an issuer's requests repeat periods and expiry dates.
+_TIMESTAMP_CACHE_SIZE: Final = 4096
 _DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _URI: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
 _DIGITAL_LINK_GTIN: Final = re.compile(r"/01/([0-9]{14})(?:/|$)")
@@ -99,22 +109,9 @@ def check_uscc(code: str) -> None:
     division code in positions 3-8, and the check character of §4 in position 18.
     Raises :class:`~schemas.errors.InvalidUSCC` naming what is wrong.
     """
-    if not isinstance(code, str) or len(code) != 18:
-        raise InvalidUSCC("must be 18 characters (GB 32100-2015)")
-    for char in code:
-        if char not in _USCC_CHARSET:
-            raise InvalidUSCC(
-                f"must use only digits and the capital letters {_USCC_CHARSET[10:]} "
-                f"(found {char!r})"
-            )
-    if not code[2:8].isdigit():
-        raise InvalidUSCC("characters 3 to 8 must be the 6-digit administrative division code")
-    total = sum(_USCC_CHARSET.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
-    expected = _USCC_CHARSET[(31 - total % 31) % 31]
-    if code[17] != expected:
-        raise InvalidUSCC(
-            f"must be a valid USCC check character (expected {expected}, found {code[17]})"
-        )
+    reason = _uscc_reason(code) if isinstance(code, str) else _USCC_LENGTH
+    if reason is not None:
+        raise InvalidUSCC(reason)
 
 
 def check_gtin(gtin: str) -> str:
@@ -123,17 +120,9 @@ def check_gtin(gtin: str) -> str:
     Raises :class:`~schemas.errors.InvalidGTIN` on non-digits, a wrong length or a
     wrong mod-10 check digit.
     """
-    if not isinstance(gtin, str) or not gtin.isascii() or not gtin.isdigit():
-        raise InvalidGTIN("must contain only the digits 0-9")
-    if len(gtin) not in (8, 12, 13, 14):
-        raise InvalidGTIN("must be 8, 12, 13 or 14 digits")
-    body = gtin[:-1]
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    expected = (10 - total % 10) % 10
-    if int(gtin[-1]) != expected:
-        raise InvalidGTIN(
-            f"must be a valid GTIN check digit (expected {expected}, found {gtin[-1]})"
-        )
+    reason = _gtin_reason(gtin) if isinstance(gtin, str) else _GTIN_DIGITS
+    if reason is not None:
+        raise InvalidGTIN(reason)
     return gtin.zfill(14)
 
 
@@ -178,6 +167,63 @@ def schema_document(kind: str) -> dict[str, Any]:
 def untp_dcc_schema_document() -> dict[str, Any]:
     """The bundled UNTP DCC JSON Schema as a fresh dict."""
     return _load_json("untp", UNTP_DCC_SCHEMA_FILE)
+
+
+# --- identifiers: GB 32100-2015 and GS1 -------------------------------------------
+
+_USCC_LENGTH: Final = "must be 18 characters (GB 32100-2015)"
+_GTIN_DIGITS: Final = "must contain only the digits 0-9"
+# The verdicts of recent codes: a label authority sees the same manufacturers,
+# verifiers and distributors again and again.
+_IDENTIFIER_CACHE_SIZE: Final = 4096
+
+
+def _uscc_error(code: str) -> str | None:
+    """Why ``code`` is not a USCC (GB 32100-2015 §4), or None if it is one."""
+    if len(code) != 18:
+        return _USCC_LENGTH
+    values = _USCC_VALUES
+    for char in code:
+        if char not in values:
+            return (
+                f"must use only digits and the capital letters {_USCC_CHARSET[10:]} "
+                f"(found {char!r})"
+            )
+    if not code[2:8].isdigit():
+        return "characters 3 to 8 must be the 6-digit administrative division code"
+    total = sum(map(mul, map(values.__getitem__, code[:17]), _USCC_WEIGHTS))
+    expected = _USCC_CHARSET[-total % 31]
+    if code[17] != expected:
+        return f"must be a valid USCC check character (expected {expected}, found {code[17]})"
+    return None
+
+
+def _gtin_error(gtin: str) -> str | None:
+    """Why ``gtin`` is not a GTIN-8, -12, -13 or -14 (GS1 §7.9), or None if it is one."""
+    if not gtin.isascii() or not gtin.isdigit():
+        return _GTIN_DIGITS
+    if len(gtin) not in (8, 12, 13, 14):
+        return "must be 8, 12, 13 or 14 digits"
+    digits = gtin.encode("ascii").translate(_DIGIT_VALUES)
+    # Weights 3, 1, 3, ... from the digit left of the check digit leftwards.
+    total = 3 * sum(digits[-2::-2]) + sum(digits[-3::-2])
+    expected = -total % 10
+    if digits[-1] != expected:
+        return f"must be a valid GTIN check digit (expected {expected}, found {gtin[-1]})"
+    return None
+
+
+_cached_uscc_error: Final = lru_cache(maxsize=_IDENTIFIER_CACHE_SIZE)(_uscc_error)
+_cached_gtin_error: Final = lru_cache(maxsize=_IDENTIFIER_CACHE_SIZE)(_gtin_error)
+
+
+# Only exact strings are cached: a subclass may hash like a str yet read otherwise.
+def _uscc_reason(code: str) -> str | None:
+    return _cached_uscc_error(code) if type(code) is str else _uscc_error(code)
+
+
+def _gtin_reason(gtin: str) -> str | None:
+    return _cached_gtin_error(gtin) if type(gtin) is str else _gtin_error(gtin)
 
 
 # --- compiling -------------------------------------------------------------------
@@ -278,8 +324,133 @@ _INT64: Final = range(-(2**63), 2**63)
 _PLAIN_JSON_MAX_CONTAINERS: Final = 100_000
 
 
+# In the schemas given to jsonschema-rs, the custom keyword that carries each
+# `pattern` left to Python (see _rust_schema).
+_PYTHON_PATTERN: Final = "x-carbonlabel-python-pattern"
+# Keywords whose values are data, not schemas: copied as they are.
+_DATA_KEYWORDS: Final = frozenset({"const", "enum", "default", "examples"})
+# The `pattern` syntax that Python's `re` and jsonschema-rs read alike (_native_pattern).
+_NATIVE_LITERALS: Final = frozenset(string.ascii_letters + string.digits + "!\"%',-/:;=@_")
+_NATIVE_CLASS_LITERALS: Final = frozenset(string.ascii_letters + string.digits + "!\"#%'+,./:;=?@_")
+_NATIVE_ESCAPES: Final = frozenset("\\^$.|?*+()[]{}/-")
+_NATIVE_QUANTIFIER: Final = re.compile(r"[?*+]|\{([0-9]{1,3})(?:,([0-9]{1,3})?)?\}")
+
+
+def _native_pattern(pattern: str) -> bool:
+    """Whether jsonschema-rs matches ``pattern`` exactly as :func:`_matcher` does.
+
+    Vouches only for ``^...$`` with no ``|`` outside a group, which :func:`_matcher`
+    full-matches and jsonschema-rs searches with ``^`` at the start and ``$`` at the
+    very end of the text (ECMA-262 ``$``, not Python's): the same test. Inside, only
+    ASCII literals, escaped punctuation, bracket classes (``^`` negated) of those and
+    of ranges between them, groups ``(...)`` and ``(?:...)`` with ``|``, and the
+    quantifiers ``? * + {m} {m,} {m,n}``: Python's ``re`` and Rust's ``regex`` (which
+    jsonschema-rs uses after an ECMA-262 translation that rewrites only ``\\d \\w \\s``
+    and control escapes) give these the same meaning, code point by code point. No
+    ``.``, no ``\\d \\w \\s \\b``, no flags, look-around or back-references.
+    """
+    if not pattern.startswith("^") or not pattern.endswith("$") or pattern.endswith("\\$"):
+        return False
+    body = pattern[1:-1]
+    return _native_sequence(body, 0) == len(body)
+
+
+def _native_alternation(text: str, at: int) -> int | None:
+    end = _native_sequence(text, at)
+    while end is not None and text.startswith("|", end):
+        end = _native_sequence(text, end + 1)
+    return end
+
+
+def _native_sequence(text: str, at: int) -> int | None:
+    """Where a non-empty run of (quantified) atoms from ``at`` ends; None if not native."""
+    end: int | None = at
+    while end is not None and end < len(text) and text[end] not in "|)":
+        end = _native_atom(text, end)
+        quantifier = None if end is None else _NATIVE_QUANTIFIER.match(text, end)
+        if quantifier is not None:
+            low, high = quantifier.groups()
+            if high is not None and int(high) < int(low):
+                return None
+            end = quantifier.end()
+    return None if end == at else end
+
+
+def _native_atom(text: str, at: int) -> int | None:
+    char = text[at]
+    if char in _NATIVE_LITERALS:
+        return at + 1
+    if char == "\\":
+        return at + 2 if text[at + 1 : at + 2] in _NATIVE_ESCAPES else None
+    if char == "(":
+        end = _native_alternation(text, at + 3 if text.startswith("?:", at + 1) else at + 1)
+        return end + 1 if end is not None and text.startswith(")", end) else None
+    if char == "[":
+        return _native_class(text, at + 1)
+    return None
+
+
+def _native_class(text: str, at: int) -> int | None:
+    """Where the bracket class opened just before ``at`` ends; None if not native."""
+    if text.startswith("^", at):
+        at += 1
+    empty = True
+    if text.startswith("-", at):  # a leading "-" is a literal
+        at += 1
+        empty = False
+    while not text.startswith("]", at):
+        low = _native_class_char(text, at)
+        if low is None:
+            return None
+        char, at = low
+        empty = False
+        if text.startswith("-", at) and not text.startswith("-]", at):
+            high = _native_class_char(text, at + 1)
+            if high is None or high[0] < char:
+                return None
+            at = high[1]
+        if text.startswith("-]", at):  # a trailing "-" is a literal
+            at += 1
+    return None if empty else at + 1
+
+
+def _native_class_char(text: str, at: int) -> tuple[str, int] | None:
+    char = text[at : at + 1]
+    if char in _NATIVE_CLASS_LITERALS:
+        return char, at + 1
+    escaped = text[at + 1 : at + 2]
+    if char == "\\" and escaped in _NATIVE_ESCAPES:
+        return escaped, at + 2
+    return None
+
+
+def _rust_schema(node: Any) -> Any:
+    """A copy of the schema ``node`` for jsonschema-rs: each ``pattern`` that
+    :func:`_native_pattern` does not vouch for becomes :data:`_PYTHON_PATTERN`.
+
+    Raises ``ValueError`` where the schema already uses that keyword, and
+    ``re.error`` on a pattern Python cannot compile (as the Python pass would).
+    """
+    if isinstance(node, list):
+        return [_rust_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if _PYTHON_PATTERN in node:
+        raise ValueError(f"{_PYTHON_PATTERN} is reserved for the fast path")
+    copy: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DATA_KEYWORDS:
+            copy[key] = value
+        elif key == "pattern" and isinstance(value, str):
+            _matcher(value)
+            copy["pattern" if _native_pattern(value) else _PYTHON_PATTERN] = value
+        else:
+            copy[key] = _rust_schema(value)
+    return copy
+
+
 class _PythonPattern:
-    """``pattern`` for jsonschema-rs, matched by :func:`_matcher` as in the Python pass."""
+    """:data:`_PYTHON_PATTERN` for jsonschema-rs: :func:`_matcher`, as in the Python pass."""
 
     def __init__(self, parent_schema: Mapping[str, Any], value: Any, schema_path: Any) -> None:
         if not isinstance(value, str):
@@ -299,14 +470,18 @@ def _no_retrieval(uri: str) -> Any:
 def _rust_validator(
     schema: dict[str, Any], registry: jsonschema_rs.Registry | None = None
 ) -> jsonschema_rs.Validator:
-    """A jsonschema-rs Draft 2020-12 validator with this module's pattern and formats."""
+    """A jsonschema-rs Draft 2020-12 validator with this module's patterns and formats.
+
+    ``schema`` is taken as written; the documents of ``registry`` must have been
+    through :func:`_rust_schema`.
+    """
     return jsonschema_rs.Draft202012Validator(
-        schema,
+        _rust_schema(schema),
         formats=dict(_FORMATS),
         validate_formats=True,
         retriever=_no_retrieval,
         registry=registry,
-        keywords={"pattern": _PythonPattern},
+        keywords={_PYTHON_PATTERN: _PythonPattern},
     )
 
 
@@ -318,7 +493,10 @@ def _fast_compiled() -> dict[str, jsonschema_rs.Validator | None]:
     compiled: dict[str, jsonschema_rs.Validator | None] = dict.fromkeys([*KINDS, UNTP_DCC_KIND])
     try:
         registry = jsonschema_rs.Registry(
-            [(SCHEMA_BASE_URL + f"{name}.schema.json", doc) for name, doc in documents.items()]
+            [
+                (SCHEMA_BASE_URL + f"{name}.schema.json", _rust_schema(doc))
+                for name, doc in documents.items()
+            ]
         )
     except Exception:  # the Python pass then reports whatever is wrong
         return compiled
@@ -500,7 +678,7 @@ def _get(document: Any, *path: str | int) -> Any:
         if isinstance(step, int):
             if not isinstance(node, list) or step >= len(node):
                 return None
-        elif not isinstance(node, Mapping) or step not in node:
+        elif (type(node) is not dict and not isinstance(node, Mapping)) or step not in node:
             return None
         node = node[step]
     return node
@@ -518,28 +696,36 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, str) and _DATE_TIME.fullmatch(value):
-        try:
-            return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
+    """``value`` as an aware datetime if it is an RFC 3339 date-time string, else None."""
+    if type(value) is str:
+        return _cached_timestamp(value)  # a subclass may hash like a str yet read otherwise
+    return _parse_timestamp(value) if isinstance(value, str) else None
+
+
+def _parse_timestamp(value: str) -> datetime | None:
+    if _DATE_TIME.fullmatch(value) is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+_cached_timestamp: Final = lru_cache(maxsize=_TIMESTAMP_CACHE_SIZE)(_parse_timestamp)
 
 
 def _uscc_at(value: Any, pointer: str) -> Iterator[FieldError]:
-    if isinstance(value, str):
-        try:
-            check_uscc(value)
-        except InvalidUSCC as exc:
-            yield FieldError(pointer, exc.reason)
+    """The error of :func:`check_uscc` on a string ``value``, at ``pointer``."""
+    reason = _uscc_reason(value) if isinstance(value, str) else None
+    if reason is not None:
+        yield FieldError(pointer, reason)
 
 
 def _gtin_at(value: Any, pointer: str) -> Iterator[FieldError]:
-    if isinstance(value, str):
-        try:
-            check_gtin(value)
-        except InvalidGTIN as exc:
-            yield FieldError(pointer, exc.reason)
+    """The error of :func:`check_gtin` on a string ``value``, at ``pointer``."""
+    reason = _gtin_reason(value) if isinstance(value, str) else None
+    if reason is not None:
+        yield FieldError(pointer, reason)
 
 
 def _later(document: Any, start: str, end: str) -> Iterator[FieldError]:
@@ -554,17 +740,22 @@ def _footprint_checks(footprint: Any) -> Iterator[FieldError]:
         return
     yield from _later(footprint, "referencePeriodStart", "referencePeriodEnd")
     stages = _items(footprint, "lifeCycleStageEmissions")
+    cradle_to_gate = footprint.get("boundary") == "cradle-to-gate"
     seen: set[str] = set()
     total = Decimal(0)
     complete = True
     for index, entry in stages:
         stage = _get(entry, "stage")
-        where = f"/lifeCycleStageEmissions/{index}/stage"
-        if footprint.get("boundary") == "cradle-to-gate" and stage in DOWNSTREAM_STAGES:
-            yield FieldError(where, f"{stage} is outside a cradle-to-gate boundary")
+        if cradle_to_gate and stage in DOWNSTREAM_STAGES:
+            yield FieldError(
+                f"/lifeCycleStageEmissions/{index}/stage",
+                f"{stage} is outside a cradle-to-gate boundary",
+            )
         if isinstance(stage, str):
             if stage in seen:
-                yield FieldError(where, f"{stage} must appear only once")
+                yield FieldError(
+                    f"/lifeCycleStageEmissions/{index}/stage", f"{stage} must appear only once"
+                )
             seen.add(stage)
         emissions = _decimal(_get(entry, "emissions"))
         if emissions is None:
@@ -676,10 +867,8 @@ def _check_label_request(document: Any) -> Iterator[FieldError]:
     yield from _uscc_at(
         _get(document, "certification", "verifier", "uscc"), "/certification/verifier/uscc"
     )
-    for i, _ in _items(document, "authorisedDistributors"):
-        yield from _uscc_at(
-            _get(document, "authorisedDistributors", i, "uscc"), f"/authorisedDistributors/{i}/uscc"
-        )
+    for i, distributor in _items(document, "authorisedDistributors"):
+        yield from _uscc_at(_get(distributor, "uscc"), f"/authorisedDistributors/{i}/uscc")
     yield from _gtin_at(_get(document, "product", "gtin"), "/product/gtin")
     yield from _rebase(_footprint_checks(_get(document, "footprint")), "/footprint")
 

@@ -4,7 +4,8 @@ Soundness (see the module docstring of ``schemas.validate``): whenever the fast 
 finds a document valid, the pure-Python ``jsonschema`` pass finds no error. Checked
 on every example document the repository has, against every kind, and on
 hypothesis-made mutations of them; invalid documents must still give exactly the
-errors of the Python pass.
+errors of the Python pass. The patterns jsonschema-rs evaluates itself must match
+exactly what the Python pass matches, on hypothesis-made strings and patterns.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from credentials.statuslist import status_list_entry
@@ -400,3 +401,216 @@ def test_lone_surrogate_falls_back_to_python() -> None:
     request["product"]["name"] = "\ud800"
     assert not fast._fast_valid("LabelRequest", request)
     assert outcome("LabelRequest", request) == slow_outcome("LabelRequest", request) == []
+
+
+# --- (d) the patterns jsonschema-rs evaluates itself -------------------------------
+
+
+def _schema_patterns(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            elif key not in fast._DATA_KEYWORDS:
+                yield from _schema_patterns(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _schema_patterns(item)
+
+
+BUNDLED_SCHEMAS = [
+    *(fast.schema_document(kind) for kind in KINDS),
+    fast._load_json("json", "common.schema.json"),
+    fast.untp_dcc_schema_document(),
+]
+BUNDLED_PATTERNS = sorted({p for schema in BUNDLED_SCHEMAS for p in _schema_patterns(schema)})
+NATIVE_PATTERNS = [p for p in BUNDLED_PATTERNS if fast._native_pattern(p)]
+# Strings jsonschema-rs can take: no lone surrogates.
+CHARACTERS = st.characters(codec="utf-8")
+TRICKY = st.sampled_from(["\n", "\r", "\t", " ", "\u2028", "\x00", "é", "中", "٣", "Ａ", "İ", "ﬀ"])
+
+
+def _native_verdict(pattern: str, text: str) -> bool:
+    """What jsonschema-rs alone (no custom keyword) says of ``text`` under ``pattern``."""
+    validator = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": pattern})
+    return validator.is_valid(text)
+
+
+def _python_verdict(pattern: str, text: str) -> bool:
+    return fast._matcher(pattern)(text) is not None
+
+
+@st.composite
+def near_matches(draw: st.DrawFn, pattern: str, limit: int | None = None) -> str:
+    """A string ``pattern`` matches (cut to ``limit``), or one edit away from one."""
+    text = draw(st.from_regex(pattern, fullmatch=True, alphabet=CHARACTERS))[:limit]
+    at = draw(st.integers(0, len(text)))
+    char = draw(TRICKY | CHARACTERS)
+    edits = [
+        text,
+        text + "\n",
+        "\n" + text,
+        text + "\r\n",
+        text[:at] + char + text[at:],
+        text[:at] + text[at + 1 :],
+        text[:at] + char + text[at + 1 :],
+        text + text,
+        text.upper(),
+        text.lower(),
+    ]
+    return draw(st.sampled_from(edits))
+
+
+def test_bundled_patterns_are_all_native() -> None:
+    # Not needed for correctness (any other pattern goes through Python), but each
+    # one that is not native costs a Python call per string it is applied to.
+    assert BUNDLED_PATTERNS
+    assert NATIVE_PATTERNS == BUNDLED_PATTERNS
+
+
+@pytest.mark.parametrize("pattern", NATIVE_PATTERNS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_native_bundled_pattern_agrees_with_python(pattern: str, data: st.DataObject) -> None:
+    text = data.draw(near_matches(pattern) | st.text(TRICKY | CHARACTERS, max_size=24))
+    assert _native_verdict(pattern, text) == _python_verdict(pattern, text)
+
+
+# Patterns made from every construct _native_pattern accepts.
+_ESCAPES = st.sampled_from(sorted(fast._NATIVE_ESCAPES)).map(lambda c: ("\\" + c, c))
+_CLASS_CHARS = st.sampled_from(sorted(fast._NATIVE_CLASS_LITERALS)).map(lambda c: (c, c)) | _ESCAPES
+_QUANTIFIERS = st.sampled_from(["", "", "?", "*", "+", "{0}", "{2}", "{1,}", "{0,2}", "{1,3}"])
+# A group repeated without bound, around a repetition, makes Python's backtracking
+# exponential in the length of a string it does not match (and hangs the test).
+_GROUP_QUANTIFIERS = st.sampled_from(["", "", "?", "{2}", "{0,2}"])
+
+
+@st.composite
+def _class_items(draw: st.DrawFn) -> str:
+    low, high = sorted([draw(_CLASS_CHARS), draw(_CLASS_CHARS)], key=lambda pair: pair[1])
+    return low[0] if draw(st.booleans()) else f"{low[0]}-{high[0]}"
+
+
+_CLASSES = st.builds(
+    lambda negated, leading, items, trailing: (
+        "[" + "^" * negated + "-" * leading + "".join(items) + "-" * trailing + "]"
+    ),
+    st.booleans(),
+    st.booleans(),
+    st.lists(_class_items(), min_size=1, max_size=3),
+    st.booleans(),
+)
+
+
+def _sequences(atoms: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    quantified = st.builds(
+        lambda atom, quantifier, bounded: atom + (bounded if atom.endswith(")") else quantifier),
+        atoms,
+        _QUANTIFIERS,
+        _GROUP_QUANTIFIERS,
+    )
+    return st.lists(quantified, min_size=1, max_size=4).map("".join)
+
+
+def _groups(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda opener, branches: opener + "|".join(branches) + ")",
+        st.sampled_from(["(", "(?:"]),
+        st.lists(_sequences(inner), min_size=1, max_size=3),
+    )
+
+
+_PLAIN_ATOMS = (
+    st.sampled_from(sorted(fast._NATIVE_LITERALS)) | _ESCAPES.map(lambda pair: pair[0]) | _CLASSES
+)
+NATIVE_ATOMS = _PLAIN_ATOMS | _groups(_PLAIN_ATOMS | _groups(_PLAIN_ATOMS))
+"""Atoms, and groups of them nested up to two deep."""
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_native_pattern_agrees_with_python(data: st.DataObject) -> None:
+    pattern = "^" + data.draw(_sequences(NATIVE_ATOMS)) + "$"
+    assume(not pattern.endswith("\\$"))  # _matcher reads that as an escaped "$" and searches
+    assert fast._native_pattern(pattern), pattern
+    for _ in range(5):
+        text = data.draw(near_matches(pattern, 10) | st.text(TRICKY | CHARACTERS, max_size=10))
+        assert _native_verdict(pattern, text) == _python_verdict(pattern, text), (pattern, text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "native"),
+    [
+        ("^[0-9]{14}$", True),
+        ("^(?:ab|c)+[^/?#]*-x$", True),
+        ("^[-a-c.-]\\.\\$$", True),
+        ("^a|b$", False),  # Python full-matches "a" or "b"; ECMA-262 searches "^a" or "b$"
+        ("^(a)|(b)$", False),
+        ("^a\\\\$", False),  # _matcher takes the trailing "\\$" for an escaped "$"
+        ("[0-9]+", False),  # unanchored: Python's `$` also matches before a final "\n"
+        ("^[0-9]+", False),
+        ("[0-9]+$", False),
+        ("^\\d+$", False),  # Python's \d is any Unicode digit, ECMA-262's only 0-9
+        ("^\\w+$", False),
+        ("^\\s*$", False),
+        ("^\\bx$", False),
+        ("^a.b$", False),
+        ("^(?i)a$", False),
+        ("^(?=a)a$", False),
+        ("^(a)\\1$", False),
+        ("^é$", False),
+        ("^a\n$", False),
+        ("^[a&&b]$", False),
+        ("^[[:alpha:]]$", False),
+        ("^[a-c-e]$", False),
+        ("^[--]$", False),
+        ("^[z-a]$", False),
+        ("^[]$", False),
+        ("^a{2,1}$", False),
+        ("^a{,2}$", False),
+        ("^a**$", False),
+        ("^a+?$", False),
+        ("^()$", False),
+        ("^(a|)$", False),
+        ("^$", False),
+    ],
+)
+def test_native_pattern_whitelist(pattern: str, native: bool) -> None:
+    assert fast._native_pattern(pattern) is native
+
+
+def test_other_patterns_go_through_python() -> None:
+    schema = {"type": "string", "pattern": "^\\d+$"}
+    assert fast._rust_schema(schema) == {"type": "string", fast._PYTHON_PATTERN: "^\\d+$"}
+    # "٣" (ARABIC-INDIC DIGIT THREE) is a digit to Python's \d, not to ECMA-262's.
+    assert not jsonschema_rs.Draft202012Validator(schema).is_valid("٣")
+    assert fast._rust_validator(schema).is_valid("٣")
+    # An unanchored pattern is searched: Python's `$` matches before a final newline.
+    assert not jsonschema_rs.Draft202012Validator({"pattern": "a$"}).is_valid("a\n")
+    assert fast._rust_validator({"pattern": "a$"}).is_valid("a\n")
+
+
+def test_rust_schema_rewrites_only_schema_patterns() -> None:
+    schema = {
+        "$defs": {"digits": {"pattern": "^\\d+$"}, "code": {"pattern": "^[A-Z]{2}$"}},
+        "properties": {
+            "pattern": {"not": {"pattern": "x$"}},
+            "fixed": {"const": {"pattern": "x$"}},
+            "listed": {"enum": [{"pattern": "x$"}]},
+        },
+        "items": [{"pattern": "^a|b$"}],
+    }
+    assert fast._rust_schema(schema) == {
+        "$defs": {
+            "digits": {fast._PYTHON_PATTERN: "^\\d+$"},
+            "code": {"pattern": "^[A-Z]{2}$"},
+        },
+        "properties": {
+            "pattern": {"not": {fast._PYTHON_PATTERN: "x$"}},
+            "fixed": {"const": {"pattern": "x$"}},
+            "listed": {"enum": [{"pattern": "x$"}]},
+        },
+        "items": [{fast._PYTHON_PATTERN: "^a|b$"}],
+    }
+    with pytest.raises(ValueError, match="reserved"):
+        fast._rust_schema({"not": {fast._PYTHON_PATTERN: "a"}})
