@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import orjson
@@ -49,7 +49,13 @@ from credentials import shapes
 from credentials.errors import CanonicalizationError, ContextError, UndefinedTermError
 from credentials.loader import document_loader
 
-__all__ = ["canonicalize_expanded", "canonicalize_jcs", "canonicalize_rdfc", "expand"]
+__all__ = [
+    "JcsMembers",
+    "canonicalize_expanded",
+    "canonicalize_jcs",
+    "canonicalize_rdfc",
+    "expand",
+]
 
 _KNOWN_IRI_SCHEMES: Final = frozenset(
     {"http", "https", "urn", "did", "tag", "mailto", "data", "ipfs", "ipns", "ni", "geo", "file"}
@@ -527,3 +533,43 @@ def canonicalize_jcs(value: Any) -> bytes:
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise CanonicalizationError(f"JCS canonicalization failed: {exc}") from exc
     return out
+
+
+def _utf16_order(key: str) -> bytes:
+    """RFC 8785 §3.2.3: object members are sorted by the UTF-16 code units of their names."""
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+class JcsMembers:
+    """A JSON object in RFC 8785 form, with room for one more member.
+
+    ``eddsa-jcs-2022`` signs a credential without its ``proof``, and the
+    credential's digest covers the same members plus ``proof``. The members of
+    ``value`` are canonicalized once, as two runs: those whose names sort before
+    ``gap`` (UTF-16 code units) and those after. :meth:`serialize` writes the
+    object alone or with ``gap`` set, without walking the other members again.
+    The bytes equal :func:`canonicalize_jcs` of the same object. Raises
+    CanonicalizationError as :func:`canonicalize_jcs` does (a name that is not a
+    string, a value JCS cannot represent) and ValueError if ``value`` has ``gap``.
+    """
+
+    def __init__(self, value: Mapping[str, Any], gap: str) -> None:
+        if gap in value:
+            raise ValueError(f"the object already has a member {gap!r}")
+        order = _utf16_order(gap)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalizationError("JCS canonicalization failed: keys must be strings")
+            (before if _utf16_order(key) < order else after)[key] = item
+        self._gap = gap
+        self._runs = [canonicalize_jcs(run)[1:-1] for run in (before, after)]
+
+    def serialize(self, *gap_value: Any) -> bytes:
+        """The object's RFC 8785 bytes; given an argument, with ``gap`` set to it."""
+        runs = self._runs
+        if gap_value:
+            (item,) = gap_value
+            runs = [runs[0], canonicalize_jcs(self._gap) + b":" + canonicalize_jcs(item), runs[1]]
+        return b"{" + b",".join(run for run in runs if run) + b"}"

@@ -48,7 +48,7 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credentials.canonical import canonicalize_jcs, canonicalize_rdfc
+from credentials.canonical import JcsMembers, canonicalize_jcs, canonicalize_rdfc
 from credentials.didkey import resolve_did_key
 from credentials.errors import (
     CanonicalizationError,
@@ -81,6 +81,7 @@ __all__ = [
     "format_datetime",
     "hash_data",
     "sign",
+    "sign_serialized",
     "verification_method_from_document",
     "verify",
     "verify_proof_set",
@@ -267,12 +268,47 @@ def sign(
     UndefinedTermError / CanonicalizationError if the document cannot be
     canonicalized (rdfc needs an ``@context`` defining every term).
     """
+    options = _proof_options(
+        document, cryptosuite, verification_method, proof_purpose, created, expires
+    )
+    return _signed(document, key, cryptosuite, options, challenge, domain)[0]
+
+
+def sign_serialized(
+    document: Mapping[str, Any],
+    key: Ed25519KeyPair,
+    *,
+    verification_method: str,
+    cryptosuite: str = EDDSA_RDFC_2022,
+    proof_purpose: str = "assertionMethod",
+    created: datetime | None = None,
+) -> tuple[dict[str, Any], bytes]:
+    """:func:`sign`, and the RFC 8785 (JCS) bytes of the signed document.
+
+    What an issuer stores and hashes for its log. With ``eddsa-jcs-2022`` the
+    document is canonicalized once: the signed bytes are its canonical members
+    plus ``proof`` (:class:`~credentials.canonical.JcsMembers`). Raises as :func:`sign`.
+    """
+    options = _proof_options(document, cryptosuite, verification_method, proof_purpose, created)
+    signed, members = _signed(document, key, cryptosuite, options)
+    if members is None:
+        return signed, canonicalize_jcs(signed)
+    return signed, members.serialize(signed["proof"])
+
+
+def _proof_options(
+    document: Mapping[str, Any],
+    cryptosuite: str,
+    verification_method: str,
+    proof_purpose: str,
+    created: datetime | None,
+    expires: datetime | None = None,
+) -> dict[str, Any]:
     if cryptosuite not in CRYPTOSUITES:
         raise CryptosuiteError(
             "UNSUPPORTED_CRYPTOSUITE", f"unsupported cryptosuite {cryptosuite!r}"
         )
-    unsecured = _without_proof(document)
-    if cryptosuite == EDDSA_RDFC_2022 and "@context" not in unsecured:
+    if cryptosuite == EDDSA_RDFC_2022 and "@context" not in document:
         raise CanonicalizationError("eddsa-rdfc-2022 needs a document with @context")
     options: dict[str, Any] = {
         "type": PROOF_TYPE,
@@ -284,21 +320,38 @@ def sign(
         options["expires"] = format_datetime(expires)
     options["verificationMethod"] = verification_method
     options["proofPurpose"] = proof_purpose
+    return options
+
+
+def _signed(
+    document: Mapping[str, Any],
+    key: Ed25519KeyPair,
+    cryptosuite: str,
+    options: dict[str, Any],
+    challenge: str | None = None,
+    domain: str | None = None,
+) -> tuple[dict[str, Any], JcsMembers | None]:
+    """The signed document, and for eddsa-jcs-2022 the canonical members it was signed over."""
+    unsecured = _without_proof(document)
     if challenge is not None:
         options["challenge"] = challenge
     if domain is not None:
         options["domain"] = domain
-    if cryptosuite == EDDSA_JCS_2022 and "@context" in unsecured:
-        options["@context"] = unsecured["@context"]
-    data = hash_data(
-        _proof_config(cryptosuite, options, unsecured), _canonical(cryptosuite, unsecured)
-    )
+    members: JcsMembers | None = None
+    if cryptosuite == EDDSA_JCS_2022:
+        if "@context" in unsecured:
+            options["@context"] = unsecured["@context"]
+        members = JcsMembers(unsecured, "proof")
+        canonical_document = members.serialize()
+    else:
+        canonical_document = _canonical(cryptosuite, unsecured)
+    data = hash_data(_proof_config(cryptosuite, options, unsecured), canonical_document)
     proof = {**options, "proofValue": encode_multibase_base58btc(key.sign(data))}
     existing = document.get("proof")
     if existing is None:
-        return {**unsecured, "proof": proof}
+        return {**unsecured, "proof": proof}, members
     previous = list(existing) if isinstance(existing, list) else [existing]
-    return {**unsecured, "proof": [*previous, proof]}
+    return {**unsecured, "proof": [*previous, proof]}, members
 
 
 def _check_options(

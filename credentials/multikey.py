@@ -12,7 +12,6 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Final
 
-import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -37,20 +36,87 @@ _PUBLIC_KEY_CACHE_SIZE: Final = 1024
 """Decoded public keys kept (LRU): issuers and their did:key strings are few."""
 
 
+_BASE58_ALPHABET: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+"""The Bitcoin alphabet (draft-msporny-base58 §2); digit 0 is ``1``."""
+_BASE58_PAIRS: Final = tuple(a + b for a in _BASE58_ALPHABET for b in _BASE58_ALPHABET)
+"""The 58**2 two-digit strings, by value: encoding looks up two digits at a time."""
+_NOT_A_DIGIT: Final = 0xFF
+_BASE58_VALUES: Final = bytes(
+    _BASE58_ALPHABET.index(chr(c)) if chr(c) in _BASE58_ALPHABET else _NOT_A_DIGIT
+    for c in range(256)
+)
+"""``bytes.translate`` table: an ASCII character to its digit value, or 0xFF."""
+_DECODE_BLOCK_ROUNDS: Final = 7
+_DECODE_BLOCK: Final = 1 << _DECODE_BLOCK_ROUNDS
+"""Digits combined per block (128: one block for a 64-byte signature's 88 digits)."""
+_DECODE_BLOCK_BASE: Final = 58**_DECODE_BLOCK
+
+
+def _pairing_round(round_: int) -> tuple[int, int, int]:
+    """Constants of decoding round ``round_`` (see _base58_block), fields of 2**round_ digits."""
+    width = 8 << round_
+    low_halves = (bytes(width // 8) + b"\xff" * (width // 8)) * (_DECODE_BLOCK // (2 << round_))
+    return width, int.from_bytes(low_halves, "big"), 58 ** (1 << round_)
+
+
+_DECODE_ROUNDS: Final = tuple(_pairing_round(r) for r in range(_DECODE_BLOCK_ROUNDS))
+"""Per round: field width in bits, mask of the low field of each pair, 58**digits per field."""
+
+
 def encode_multibase_base58btc(data: bytes) -> str:
-    """Multibase base58btc (``z`` prefix) of ``data``."""
-    return "z" + base58.b58encode(data).decode("ascii")
+    """Multibase base58btc (``z`` prefix) of ``data``; ``"z"`` for empty ``data``.
+
+    draft-msporny-base58 §3: each leading zero byte becomes a ``1``, the rest is the
+    big-endian number in base 58. Output is that of ``base58.b58encode``.
+    """
+    n = int.from_bytes(data, "big")
+    pairs: list[str] = []
+    while n:
+        n, four_digits = divmod(n, 58**4)  # 58**4 < 2**30: CPython's one-limb division
+        pairs.append(_BASE58_PAIRS[four_digits % 58**2])
+        pairs.append(_BASE58_PAIRS[four_digits // 58**2])
+    pairs.reverse()
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return "z" + "1" * zeros + "".join(pairs).lstrip("1")
+
+
+def _base58_block(values: bytes) -> int:
+    """The number whose base-58 digits are ``values`` (at most _DECODE_BLOCK of them).
+
+    ``values`` read as a base-256 number has one digit per 8-bit field; each round
+    merges adjacent fields, ``high * 58**digits + low``, into fields twice as wide, on
+    all fields at once. A field of 2**r digits is below 58**(2**r) < 2**(8 * 2**r), so
+    fields never overflow into each other.
+    """
+    n = int.from_bytes(values, "big")
+    for width, low_halves, base in _DECODE_ROUNDS[: (len(values) - 1).bit_length()]:
+        n = ((n >> width) & low_halves) * base + (n & low_halves)
+    return n
 
 
 def decode_multibase_base58btc(value: str) -> bytes:
-    """Bytes of a multibase base58btc string. Raises KeyFormatError if not ``z``+base58."""
+    """Bytes of a multibase base58btc string. Raises KeyFormatError if not ``z``+base58.
+
+    draft-msporny-base58 §4, with the output of ``base58.b58decode``: each leading ``1``
+    becomes a zero byte. Unlike that package, trailing whitespace is refused too: a
+    ``proofValue`` has exactly one spelling.
+    """
     if not isinstance(value, str) or not value.startswith("z") or len(value) < 2:
         raise KeyFormatError("expected a multibase base58btc string starting with 'z'")
+    encoded = value[1:]
+    significant = encoded.lstrip("1")
     try:
-        out: bytes = base58.b58decode(value[1:].encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
+        values = significant.encode("ascii").translate(_BASE58_VALUES)
+    except UnicodeEncodeError as exc:
         raise KeyFormatError("invalid base58btc characters") from exc
-    return out
+    if _NOT_A_DIGIT in values:
+        raise KeyFormatError("invalid base58btc characters")
+    head = len(values) % _DECODE_BLOCK or _DECODE_BLOCK  # the short block first, the rest full
+    n = _base58_block(values[:head])
+    for start in range(head, len(values), _DECODE_BLOCK):
+        n = n * _DECODE_BLOCK_BASE + _base58_block(values[start : start + _DECODE_BLOCK])
+    zeros = len(encoded) - len(significant)
+    return bytes(zeros) + n.to_bytes((n.bit_length() + 7) // 8, "big")
 
 
 def public_key_bytes(public_key: Ed25519PublicKey) -> bytes:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 from pyld import jsonld
 
 from credentials.canonical import canonicalize_rdfc, expand
@@ -21,6 +22,7 @@ from credentials.dataintegrity import (
     ResolvedVerificationMethod,
     did_key_method_resolver,
     sign,
+    sign_serialized,
     verification_method_from_document,
     verify,
     verify_proof_set,
@@ -258,6 +260,28 @@ def test_proof_set(key: Ed25519KeyPair) -> None:
     both["proof"][1]["proofValue"] = doc["proof"]["proofValue"]
     with pytest.raises(ProofVerificationError):
         verify_proof_set(both, resolve_method=did_key_method_resolver, now=NOW)
+
+
+@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("already_signed", [False, True])
+def test_sign_serialized_gives_the_signed_document_and_its_jcs_bytes(
+    key: Ed25519KeyPair, suite: str, already_signed: bool
+) -> None:
+    """The same signed document as sign(), and exactly the RFC 8785 bytes of it
+    (with eddsa-jcs-2022 they are spliced from the canonical members, not re-walked)."""
+    assert key.id is not None
+    doc = signed(key, "eddsa-rdfc-2022") if already_signed else alumni()
+    document, canonical = sign_serialized(
+        doc, key, verification_method=key.id, cryptosuite=suite, created=CREATED
+    )
+    assert document == sign(
+        doc, key, verification_method=key.id, cryptosuite=suite, created=CREATED
+    )
+    assert canonical == rfc8785.dumps(document)
+    if already_signed:
+        assert len(verify_proof_set(document, resolve_method=did_key_method_resolver, now=NOW)) == 2
+    else:
+        check(document)
 
 
 # --- safe mode and offline contexts ----------------------------------------------
