@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from app.cli_log import err, fail, progress_bar
-from app.runtime import ConfigurationError, Runtime, utcnow
+from app.runtime import ConfigurationError, Runtime, freeze_loaded_objects, utcnow
 from app.settings import load_settings
 from credentials.errors import CredentialError
 from issuer.batchfile import BatchRow, read_batch
@@ -28,7 +28,8 @@ issue_app = typer.Typer(help="Issue labels from files.", no_args_is_help=True)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_SLUG = "gd-clc"
 CHUNK = 256
-"""Labels per :meth:`IssuerService.issue_labels` call: one sequencer batch (its default size)."""
+"""Labels per batch of :meth:`IssuerService.issue_label_batches`: one sequencer batch (its
+default size); one batch is signed while the one before commits."""
 
 
 @contextmanager
@@ -124,13 +125,21 @@ def _issue_rows(
     failures: list[tuple[int, str]] = [(r.line, "; ".join(r.errors)) for r in rows if r.errors]
     good = [r for r in rows if not r.errors and r.request is not None]
 
+    chunks = [good[start : start + CHUNK] for start in range(0, len(good), CHUNK)]
+    batches = (
+        (
+            [row.request for row in chunk if row.request is not None],
+            [None if key_prefix is None else f"{key_prefix}-{row.line}" for row in chunk],
+        )
+        for chunk in chunks
+    )
     with progress_bar("issuing") as bar:
         task = bar.add_task("issuing", total=len(good))
-        for start in range(0, len(good), CHUNK):
-            chunk = good[start : start + CHUNK]
-            keys = [None if key_prefix is None else f"{key_prefix}-{row.line}" for row in chunk]
-            requests = [row.request for row in chunk if row.request is not None]
-            results = rt.issuer.issue_labels(principal, requests, idempotency_keys=keys)
+        for number, (chunk, results) in enumerate(
+            zip(chunks, rt.issuer.issue_label_batches(principal, batches), strict=True)
+        ):
+            if number == 0:  # what the run keeps is loaded now
+                freeze_loaded_objects()
             for row, result in zip(chunk, results, strict=True):
                 if isinstance(result, IssuerError):
                     errors = getattr(result, "errors", [])

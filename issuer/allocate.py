@@ -10,6 +10,7 @@ duplicates.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -40,19 +41,25 @@ def next_label_sequence(engine: Engine, year: int, category_code: str, count: in
 
     Numbers start at 1; a reserved number that is never used is a gap, never a duplicate.
     """
+    return next_label_sequences(engine, year, {category_code: count})[category_code]
+
+
+def next_label_sequences(engine: Engine, year: int, counts: Mapping[str, int]) -> dict[str, int]:
+    """Reserve ``counts[code]`` numbers for each category of ``year`` in one transaction.
+
+    Returns the first number reserved per category code (as :func:`next_label_sequence`).
+    """
+    first: dict[str, int] = {}
     with WriteTransaction(engine) as conn:
-        _ensure_counter(conn, year, category_code)
-        current = conn.execute(
-            select(label_counters.c.next_sequence)
-            .where(label_counters.c.year == year, label_counters.c.category_code == category_code)
-            .with_for_update()
-        ).scalar_one()
-        conn.execute(
-            update(label_counters)
-            .where(label_counters.c.year == year, label_counters.c.category_code == category_code)
-            .values(next_sequence=current + count)
-        )
-    return int(current)
+        for category_code, count in sorted(counts.items()):  # one lock order for every writer
+            _ensure_counter(conn, year, category_code)
+            where = (label_counters.c.year == year, label_counters.c.category_code == category_code)
+            current = conn.execute(
+                select(label_counters.c.next_sequence).where(*where).with_for_update()
+            ).scalar_one()
+            conn.execute(update(label_counters).where(*where).values(next_sequence=current + count))
+            first[category_code] = int(current)
+    return first
 
 
 def _ensure_counter(conn: Connection, year: int, category_code: str) -> None:
@@ -123,40 +130,89 @@ class Allocator:
     """Hands out label numbers and status positions from blocks reserved in the database.
 
     One database transaction reserves ``block`` numbers for this process, so
-    issuing threads rarely touch the write lock. Numbers stay unique across
-    processes; a process that stops leaves the rest of its block as gaps.
+    issuing threads rarely touch the write lock; :meth:`reserve` takes what a
+    batch of labels needs in one transaction. Numbers stay unique across
+    processes; a process that stops leaves the rest of its blocks as gaps.
     """
 
     def __init__(self, engine: Engine, block: int = 64) -> None:
         self.engine = engine
         self.block = block
         self._lock = threading.Lock()
-        self._labels: dict[tuple[int, str], tuple[int, int]] = {}
-        self._status: dict[int, tuple[StatusPosition, int]] = {}
+        self._labels: dict[tuple[int, str], list[range]] = {}
+        self._status: dict[int, list[_StatusBlock]] = {}
 
     def label_sequence(self, year: int, category_code: str) -> int:
         key = (year, category_code)
         with self._lock:
-            start, end = self._labels.get(key, (0, 0))
-            if start >= end:
+            blocks = self._labels.setdefault(key, [])
+            if not blocks:
                 start = next_label_sequence(self.engine, year, category_code, self.block)
-                end = start + self.block
-            self._labels[key] = (start + 1, end)
-            return start
+                blocks.append(range(start, start + self.block))
+            return _take(blocks)
 
     def status(self, org_id: int, org_slug: str) -> tuple[StatusPosition, bool]:
         """The next status position; True when new lists were opened for it."""
         with self._lock:
-            reserved = self._status.get(org_id)
-            opened = False
-            if reserved is None or reserved[1] == 0:
-                first, taken, opened = allocate_status(self.engine, org_id, org_slug, self.block)
-                reserved = (first, taken)
-            position, left = reserved
-            self._status[org_id] = (
-                StatusPosition(
-                    position.index + 1, position.revocation_list, position.suspension_list
-                ),
-                left - 1,
+            blocks = self._status.setdefault(org_id, [])
+            if not blocks:
+                blocks.append(
+                    _StatusBlock(*allocate_status(self.engine, org_id, org_slug, self.block))
+                )
+            block = blocks[0]
+            position = StatusPosition(
+                block.first.index + block.used,
+                block.first.revocation_list,
+                block.first.suspension_list,
             )
+            opened = block.opened and block.used == 0
+            block.used += 1
+            if block.used == block.taken:
+                blocks.pop(0)
             return position, opened
+
+    def reserve(
+        self, year: int, labels: Mapping[str, int], org_id: int, org_slug: str, positions: int
+    ) -> None:
+        """Make sure the next ``labels[code]`` label numbers of each category of ``year``
+        and the next ``positions`` status positions of the issuer are held by this
+        process, reserving what is missing in one transaction per kind.
+
+        A batch calls this first, so that its labels do not reserve block after block.
+        """
+        with self._lock:
+            missing = {
+                code: count - sum(len(r) for r in self._labels.get((year, code), []))
+                for code, count in labels.items()
+            }
+            missing = {code: count for code, count in missing.items() if count > 0}
+            if missing:
+                for code, start in next_label_sequences(self.engine, year, missing).items():
+                    self._labels.setdefault((year, code), []).append(
+                        range(start, start + missing[code])
+                    )
+            blocks = self._status.setdefault(org_id, [])
+            left = positions - sum(b.taken - b.used for b in blocks)
+            while left > 0:  # more than one call when a list fills up
+                block = _StatusBlock(*allocate_status(self.engine, org_id, org_slug, left))
+                blocks.append(block)
+                left -= block.taken
+
+
+def _take(blocks: list[range]) -> int:
+    """The first number of the first block, removed from it."""
+    number = blocks[0].start
+    blocks[0] = blocks[0][1:]
+    if not blocks[0]:
+        blocks.pop(0)
+    return number
+
+
+@dataclass
+class _StatusBlock:
+    """Consecutive positions from :func:`allocate_status`; ``used`` of them handed out."""
+
+    first: StatusPosition
+    taken: int
+    opened: bool
+    used: int = 0

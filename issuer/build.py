@@ -209,6 +209,10 @@ def party_id(uscc: str) -> str:
 # --- the label credential --------------------------------------------------------
 
 
+_SAFE_INTEGER: Final = 2**53
+"""Integers below this are exact as doubles (RFC 8785 §3.2.2.3, I-JSON)."""
+
+
 def _copy(value: Any) -> Any:
     """A deep copy of JSON data (dicts, lists, scalars), several times faster than deepcopy."""
     kind = type(value)
@@ -297,7 +301,7 @@ def build_label_credential(
                 ),
                 "metricValue": {
                     "type": ["Measure"],
-                    "value": float(Decimal(footprint[_PCF_METRIC])),
+                    "value": _json_number(Decimal(footprint[_PCF_METRIC])),
                     "unit": "KGM",
                 },
             }
@@ -586,6 +590,18 @@ def _reference_standard(standards: Sequence[str]) -> Mapping[str, Any]:
 def _standard_title(footprint: Mapping[str, Any]) -> str:
     standards = footprint["crossSectoralStandards"]
     return next(_STANDARD_TITLES[name] for name in _REFERENCE_STANDARDS if name in standards)
+
+
+def _json_number(value: Decimal) -> int | float:
+    """``value`` as a JSON number: an ``int`` when it is whole, else the nearest ``float``.
+
+    The same JSON number either way (``3833`` and ``3833.0``; JSON-LD reads both as
+    xsd:integer, RFC 8785 writes both as ``3833``), but an ``int`` is written so by
+    every serializer, and canonicalizing it takes no second pass.
+    """
+    if value == value.to_integral_value() and abs(value) < _SAFE_INTEGER:
+        return int(value)
+    return float(value)
 
 
 def _declared_unit(footprint: Mapping[str, Any]) -> str:

@@ -10,7 +10,10 @@ that commit.
 A batch (:meth:`IssuerService.issue_labels`) keeps this per label: each request
 is validated, numbered and signed on its own, every entry is handed to the
 sequencer at once (so one commit takes many), and each label comes back with its
-receipt only if its own entry committed.
+receipt only if its own entry committed. The batch's label numbers and status
+positions are reserved in one transaction each, and
+:meth:`IssuerService.issue_label_batches` signs the next batch while the sequencer
+commits the one before.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +35,7 @@ import orjson
 from sqlalchemy import Connection, Engine, insert, select
 
 from credentials.canonical import canonicalize_jcs
-from credentials.dataintegrity import EDDSA_RDFC_2022, sign
+from credentials.dataintegrity import EDDSA_RDFC_2022, sign, sign_serialized
 from credentials.errors import CredentialError
 from credentials.keystore import Keystore, KeyVersion
 from credentials.multikey import Ed25519KeyPair
@@ -127,6 +132,11 @@ def credential_digest(document: Mapping[str, Any]) -> str:
         raise InvalidRequest(f"the credential has no canonical JSON form: {exc}") from exc
 
 
+def _category_code(request: Mapping[str, Any]) -> str:
+    """The label-number code of a checked LabelRequest's product category."""
+    return build.CATEGORY_CODES.get(request["product"]["productCategory"], "XX")
+
+
 @dataclass(frozen=True)
 class _Pending:
     """A signed credential, its log entry and its credential-store row, not yet logged.
@@ -150,6 +160,38 @@ class _Pending:
 
     def issued(self, receipt: dict[str, Any], index: int) -> Issued:
         return Issued(self.credential, self.entry, receipt, index, self.label_number, self.link)
+
+
+class _Submitted:
+    """A batch of labels handed to the sequencer; :meth:`results` waits for its commits."""
+
+    def __init__(
+        self,
+        service: IssuerService,
+        refused: dict[int, Issued | IssuerError],
+        positions: list[int],
+        pending: list[_Pending],
+        keys: set[str],
+        size: int,
+    ) -> None:
+        self.keys = keys
+        """The batch's idempotency keys."""
+        self._service = service
+        self._results = refused
+        self._positions = positions
+        self._pending = pending
+        self._size = size
+        self._futures = service._submit_many(pending)
+
+    def results(self) -> list[Issued | IssuerError]:
+        """One result per request, in order (see :meth:`IssuerService.issue_labels`)."""
+        futures = self._futures
+        if isinstance(futures, IssuerError):
+            logged: list[Issued | IssuerError] = [futures] * len(self._pending)
+        else:
+            logged = self._service._collect_many(self._pending, futures)
+        self._results.update(zip(self._positions, logged, strict=True))
+        return [self._results[position] for position in range(self._size)]
 
 
 @dataclass(frozen=True)
@@ -211,10 +253,13 @@ class IssuerService:
                 known = self._keys[name] = _SigningKey(version, pair, str(successor))
         return known.pair, known.version.verification_method_id(org.did)
 
-    def _sign(self, org: Org, document: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def _sign(
+        self, org: Org, document: dict[str, Any], now: datetime
+    ) -> tuple[dict[str, Any], bytes]:
+        """The signed document and its RFC 8785 bytes (what its digest hashes)."""
         pair, method = self.signing_key(org)
         try:
-            return sign(
+            return sign_serialized(
                 document,
                 pair,
                 verification_method=method,
@@ -278,7 +323,7 @@ class IssuerService:
                 valid_from=now,
                 ttl_ms=STATUS_LIST_TTL_MS,
             )
-            signed = self._sign(org, unsigned, now)
+            signed, _ = self._sign(org, unsigned, now)
             conn.execute(
                 insert(status_list_versions).values(
                     list_id=list_id,
@@ -384,6 +429,45 @@ class IssuerService:
         batch, and whatever a single issuance raises for other reasons
         (KeystoreError) before any entry reaches the log.
         """
+        return self._submit_labels(principal, requests, idempotency_keys).results()
+
+    def issue_label_batches(
+        self,
+        principal: Principal,
+        batches: Iterable[tuple[Sequence[Mapping[str, Any]], Sequence[str | None] | None]],
+    ) -> Iterator[list[Issued | IssuerError]]:
+        """:meth:`issue_labels` for each ``(requests, idempotency_keys)``, pipelined.
+
+        Yields each batch's results in order. The next batch is validated, numbered
+        and signed while the sequencer commits the one before (``carbonlabel issue
+        batch``), so its commit does not leave the issuing thread idle. A batch
+        that reuses an idempotency key still in flight waits for that commit first.
+        Raises as :meth:`issue_labels`, after yielding the results of the batch in flight.
+        """
+        in_flight: _Submitted | None = None
+        for requests, keys in batches:
+            if in_flight is not None and in_flight.keys.intersection(keys or ()):
+                yield in_flight.results()
+                in_flight = None
+            try:
+                submitted = self._submit_labels(principal, requests, keys)
+            except BaseException:
+                if in_flight is not None:  # committed or failing on its own: report it first
+                    yield in_flight.results()
+                raise
+            if in_flight is not None:
+                yield in_flight.results()
+            in_flight = submitted
+        if in_flight is not None:
+            yield in_flight.results()
+
+    def _submit_labels(
+        self,
+        principal: Principal,
+        requests: Sequence[Mapping[str, Any]],
+        idempotency_keys: Sequence[str | None] | None,
+    ) -> _Submitted:
+        """Check, number, sign and queue a batch of labels; its results come from the handle."""
         principal.require("issue")
         if len(requests) > MAX_BATCH:
             raise InvalidRequest(f"a batch holds at most {MAX_BATCH} labels, not {len(requests)}")
@@ -392,7 +476,7 @@ class IssuerService:
             raise InvalidRequest(f"{len(keys)} idempotency keys for {len(requests)} requests")
         org = principal.org
         results: dict[int, Issued | IssuerError] = {}
-        pending: list[tuple[int, _Pending]] = []
+        checked: list[tuple[int, Mapping[str, Any], str | None, datetime]] = []
         seen_keys: set[str] = set()
         for position, (request, key) in enumerate(zip(requests, keys, strict=True)):
             try:
@@ -406,12 +490,26 @@ class IssuerService:
                 if earlier is not None:
                     results[position] = earlier
                     continue
-                pending.append((position, self._prepare_label(org, request, now, key)))
+                checked.append((position, request, key, now))
             except (InvalidRequest, Forbidden, Conflict) as exc:
                 results[position] = exc
-        logged = self._log_many([item for _, item in pending])
-        results.update(zip((position for position, _ in pending), logged, strict=True))
-        return [results[position] for position in range(len(requests))]
+        if checked:
+            codes = Counter(_category_code(request) for _, request, _, _ in checked)
+            self.allocator.reserve(checked[0][3].year, codes, org.id, org.slug, len(checked))
+        pending: list[tuple[int, _Pending]] = []
+        for position, request, key, now in checked:
+            try:
+                pending.append((position, self._prepare_label(org, request, now, key)))
+            except InvalidRequest as exc:
+                results[position] = exc
+        return _Submitted(
+            self,
+            results,
+            [position for position, _ in pending],
+            [item for _, item in pending],
+            seen_keys,
+            len(requests),
+        )
 
     def _check_label_request(self, org: Org, request: Mapping[str, Any]) -> None:
         """Validate a LabelRequest and the issuer's scope for its category.
@@ -438,7 +536,7 @@ class IssuerService:
         Writes nothing but allocations (a number that is never logged is a gap).
         """
         product = request["product"]
-        code = build.CATEGORY_CODES.get(product["productCategory"], "XX")
+        code = _category_code(request)
         number = build.label_number(now.year, code, self.allocator.label_sequence(now.year, code))
         granularity = product.get("granularity", "model")
         serial = new_serial() if granularity == "item" else None
@@ -464,7 +562,7 @@ class IssuerService:
         )
         return self._pending(
             org,
-            self._sign(org, unsigned, now),
+            *self._sign(org, unsigned, now),
             now,
             kind="label",
             position=position,
@@ -541,7 +639,7 @@ class IssuerService:
             product_info["labelNumber"] = document["credentialSubject"].get("labelNumber")
         pending = self._pending(
             org,
-            self._sign(org, document, now),
+            *self._sign(org, document, now),
             now,
             kind="label" if kind == LABEL_TYPE else "other",
             position=position,
@@ -559,6 +657,7 @@ class IssuerService:
         self,
         org: Org,
         signed: dict[str, Any],
+        canonical: bytes,
         now: datetime,
         *,
         kind: str,
@@ -572,8 +671,12 @@ class IssuerService:
         idempotency_key: str | None,
         graded_credential_id: str | None = None,
     ) -> _Pending:
-        """The log entry (schemas/logentry.py, kind ``issue``) and store row of ``signed``."""
-        digest = credential_digest(signed)
+        """The log entry (schemas/logentry.py, kind ``issue``) and store row of ``signed``.
+
+        ``canonical`` is the RFC 8785 form of ``signed``, which its digest hashes
+        (:func:`credential_digest`).
+        """
+        digest = "sha256:" + hashlib.sha256(canonical).hexdigest()
         entry: dict[str, Any] = {
             "kind": "issue",
             "credential": signed["id"],
@@ -625,20 +728,24 @@ class IssuerService:
             raise IssuanceFailed(f"the log did not commit the credential: {exc}") from exc
         return pending.issued(receipt, sequenced.index)
 
-    def _log_many(self, pending: Sequence[_Pending]) -> list[Issued | IssuerError]:
-        """Submit every entry at once, wait for their commits, prove them commit by commit.
+    def _submit_many(self, pending: Sequence[_Pending]) -> list[Future[Sequenced]] | IssuerError:
+        """Hand every entry to the sequencer at once: their futures, or why none was taken."""
+        if not pending:
+            return []
+        try:
+            return self.sequencer.submit_many([(p.data, p.store) for p in pending])
+        except LedgerError as exc:
+            return IssuanceFailed(f"the log did not take the credentials: {exc}")
+
+    def _collect_many(
+        self, pending: Sequence[_Pending], futures: Sequence[Future[Sequenced]]
+    ) -> list[Issued | IssuerError]:
+        """Wait for the commits of submitted entries and prove them commit by commit.
 
         One result per entry: the Issued credential, or IssuanceFailed when its
         entry did not commit (the sequencer commits or fails each entry on its
         own) or its receipt could not be read.
         """
-        if not pending:
-            return []
-        try:
-            futures = self.sequencer.submit_many([(p.data, p.store) for p in pending])
-        except LedgerError as exc:
-            failed = IssuanceFailed(f"the log did not take the credentials: {exc}")
-            return [failed] * len(pending)
         deadline = time.monotonic() + LOG_TIMEOUT_S
         committed: dict[int, list[tuple[int, Sequenced]]] = {}
         results: dict[int, Issued | IssuerError] = {}
@@ -834,7 +941,7 @@ class IssuerService:
         )
         pending = self._pending(
             org,
-            self._sign(org, unsigned, now),
+            *self._sign(org, unsigned, now),
             now,
             kind="grade",
             position=position,

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credentials.canonical import expand
+from credentials.canonical import canonicalize_jcs, expand
 from credentials.dataintegrity import did_key_method_resolver, sign, verify
 from credentials.didkey import did_key_from_public_key, did_key_verification_method_id
 from credentials.multikey import Ed25519KeyPair
@@ -202,6 +203,25 @@ def test_batch_and_item_labels_carry_batch_and_serials() -> None:
 def test_no_status_entries_means_no_credential_status() -> None:
     credential = _build(_json(LABEL_JSON), status_entries=[])
     assert "credentialStatus" not in credential
+    validate("CarbonLabelCredential", credential)
+
+
+@pytest.mark.parametrize(
+    ("pcf", "stages", "value"),
+    [("3833.3", "3833.3", 3833.3), ("3833.0", "3833", 3833), ("120", "120.00", 120)],
+)
+def test_the_declared_value_is_an_integer_when_whole(pcf: str, stages: str, value: float) -> None:
+    """A whole footprint is written as a JSON integer (3833, not 3833.0): the same number
+    to JSON-LD and RFC 8785, which canonicalizes it without converting it first."""
+    request = _json(LABEL_JSON)
+    footprint = request["footprint"]
+    footprint["pcfExcludingBiogenicUptake"] = pcf
+    footprint["lifeCycleStageEmissions"] = [{"stage": "manufacturing", "emissions": stages}]
+    credential = _build(request)
+    written = credential["credentialSubject"]["assessment"][0]["declaredValue"][0]
+    assert written["metricValue"]["value"] == value
+    assert type(written["metricValue"]["value"]) is type(value)
+    assert canonicalize_jcs(credential) == rfc8785.dumps(credential)
     validate("CarbonLabelCredential", credential)
 
 

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from app import cli_issuer
 from app.cli import main
 from app.runtime import Runtime
 from app.settings import Settings
+from ledger.receipt import Receipt, verify_receipt
+from schemas.logentry import entry_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 USCC = "12440000MB2C401574"
@@ -75,9 +78,19 @@ def test_tokens_are_shown_once_and_can_be_revoked(
     assert code == 1 and "scopes" in err
 
 
+@pytest.mark.parametrize("chunk", [256, 5], ids=["one-batch", "pipelined-batches"])
 def test_issue_batch_skips_bad_rows_by_line(
-    deployment: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    deployment: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
 ) -> None:
+    """With chunks of 5 the 12 good rows go as 3 batches, each signed while the last commits;
+    what the run keeps is frozen out of the collector once, after the first batch."""
+    monkeypatch.setattr(cli_issuer, "CHUNK", chunk)
+    frozen: list[int] = []
+    monkeypatch.setattr(cli_issuer, "freeze_loaded_objects", lambda: frozen.append(1))
     add_issuer(capsys)
     with (ROOT / "examples/labels.csv").open(newline="") as handle:
         records = list(csv.reader(handle))
@@ -101,6 +114,17 @@ def test_issue_batch_skips_bad_rows_by_line(
     assert len(list(out.glob("GDCL-*[0-9].json"))) == 12
     assert len(list(out.glob("GDCL-*.png"))) == 12
     assert len(list(out.glob("GDCL-*.receipt.json"))) == 12
+    assert frozen == [1]
+    bundles = [json.loads(p.read_text()) for p in out.glob("GDCL-*[0-9].json")]
+    assert sorted(b["receipt"]["index"] for b in bundles) == list(range(12))
+    runtime = Runtime(deployment)
+    for bundle in bundles:
+        verify_receipt(
+            Receipt.from_json(bundle["receipt"]),
+            entry_bytes(bundle["logEntry"]),
+            runtime.log_verifier,
+        )
+    runtime.close()
 
 
 def test_demo_seeds_once(deployment: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,9 @@ from app.cli import main
 from app.runtime import Runtime
 from credentials.dataintegrity import verification_method_from_document, verify
 from issuer.batchfile import read_batch
-from issuer.service import MAX_BATCH
+from issuer.directory import Principal
+from issuer.errors import InvalidRequest, IssuerError
+from issuer.service import MAX_BATCH, Issued
 from issuer.store.tables import issued_credentials
 from ledger.receipt import Receipt, verify_receipt
 from schemas.logentry import credential_digest, entry_bytes
@@ -197,3 +199,53 @@ def test_a_rotated_key_signs_the_next_labels(
         key = keystore.version("org-gd-clc", version)
         assert key.created.replace(microsecond=0) <= created
         assert key.not_after is None or created < key.not_after
+
+
+# -- pipelined batches (carbonlabel issue batch): the next batch is signed while one commits --
+
+
+def issuing(client: TestClient) -> Principal:
+    return Principal(runtime_of(client).directory.org("gd-clc"), frozenset({"issue"}), "test")
+
+
+def test_pipelined_batches_are_issued_in_order_each_with_its_receipt(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, _ = api
+    runtime = runtime_of(client)
+    batches = [(ROWS[0:3], None), (ROWS[3:4], None), ([ROWS[4], {}], None), (ROWS[5:7], None)]
+    results = list(runtime.issuer.issue_label_batches(issuing(client), iter(batches)))
+
+    assert [len(r) for r in results] == [3, 1, 2, 2]
+    flat = [item for batch in results for item in batch]
+    assert isinstance(flat[5], InvalidRequest)  # the empty request, on its own
+    issued = [item for item in flat if not isinstance(item, IssuerError)]
+    assert len(issued) == 7 and len({i.label_number for i in issued}) == 7
+    assert [i.log_index for i in issued] == list(range(7))  # the log keeps the batches' order
+    for item in issued:
+        receipt = Receipt.from_json(item.receipt)
+        assert receipt.index == item.log_index
+        verify_receipt(receipt, entry_bytes(item.entry), runtime.log_verifier)
+    assert stored_count(client) == 7
+
+
+def test_a_key_still_in_flight_is_not_issued_twice(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, _ = api
+    batches = [([ROWS[0], ROWS[1]], ["a", "b"]), ([ROWS[1]], ["b"])]
+    first, second = runtime_of(client).issuer.issue_label_batches(issuing(client), batches)
+    assert isinstance(first[1], Issued) and isinstance(second[0], Issued)
+    assert second[0].credential == first[1].credential
+    assert client.get("/healthz").json()["tree_size"] == 2
+
+
+def test_a_refused_batch_reports_the_one_in_flight_first(
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, _ = api
+    batches = [([ROWS[0]], None), ([ROWS[1]] * (MAX_BATCH + 1), None)]
+    stream = runtime_of(client).issuer.issue_label_batches(issuing(client), batches)
+    (first,) = next(stream)
+    assert isinstance(first, Issued) and first.log_index == 0
+    with pytest.raises(InvalidRequest, match="at most"):
+        next(stream)
+    assert stored_count(client) == 1
