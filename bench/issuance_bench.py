@@ -462,10 +462,10 @@ STAGES = (
     ("status", "status-index allocation (DB write txn)"),
     ("build", "build credential (incl. schema validation)"),
     ("build.validate", "  of which schema validation (request again + credential)"),
-    ("sign", "sign (Data Integrity proof)"),
+    ("sign", "sign (Data Integrity proof, and the signed document's JCS)"),
     ("sign.canon", "  of which canonicalization (document + proof config)"),
     ("sign.ed25519", "  of which Ed25519"),
-    ("digest", "log entry: credential digest (JCS + SHA-256)"),
+    ("entry", "log entry and store row (digest, entry bytes, row JSON)"),
     ("append", "log commit (sequencer wait)"),
     ("receipt", "receipt generation"),
     ("integrate", "sequencer thread: integrate (entries, tiles, checkpoint, rows)"),
@@ -514,10 +514,11 @@ def _instrumented(timers: _Timers) -> Iterator[None]:
         (service.IssuerService, "_allocate", "status"),
         (build, "build_label_credential", "build"),
         (build, "validate", "build.validate"),
-        (service, "sign", "sign"),
+        (service, "sign_serialized", "sign"),
         (dataintegrity, "_canonical", "sign.canon"),
+        (dataintegrity, "JcsMembers", "sign.canon"),
         (Ed25519KeyPair, "sign", "sign.ed25519"),
-        (service, "credential_digest", "digest"),
+        (service.IssuerService, "_pending", "entry"),
         (Sequencer, "append", "append"),
         (LogStore, "receipt", "receipt"),
         (Sequencer, "_commit", "integrate"),
@@ -556,7 +557,7 @@ def _profile(cryptosuite: str, labels: int, threads: int) -> list[dict[str, Any]
             runtime.close()
     process_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     wall_sum = sum(latencies)
-    accounted = ("validate", "number", "status", "build", "sign", "digest", "append", "receipt")
+    accounted = ("validate", "number", "status", "build", "sign", "entry", "append", "receipt")
     for stage, label in STAGES:
         wall = timers.wall.get(stage, 0.0)
         cpu = timers.cpu.get(stage, 0.0)
