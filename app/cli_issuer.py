@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import multiprocessing
+import queue
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -119,12 +122,15 @@ def _issue_rows(
     rows: list[BatchRow],
     key_prefix: str | None,
     out: Path | None,
+    progress: Callable[[int], object],
 ) -> tuple[list[Issued], list[tuple[int, str]]]:
-    """Issue every good row, CHUNK at a time (one log commit each); collect failures."""
+    """Issue every good row, CHUNK at a time (one log commit each); collect failures.
+
+    ``progress(n)`` is told of every n rows done, issued or not.
+    """
     issued: list[Issued] = []
     failures: list[tuple[int, str]] = [(r.line, "; ".join(r.errors)) for r in rows if r.errors]
     good = [r for r in rows if not r.errors and r.request is not None]
-
     chunks = [good[start : start + CHUNK] for start in range(0, len(good), CHUNK)]
     batches = (
         (
@@ -133,23 +139,76 @@ def _issue_rows(
         )
         for chunk in chunks
     )
+    for number, (chunk, results) in enumerate(
+        zip(chunks, rt.issuer.issue_label_batches(principal, batches), strict=True)
+    ):
+        if number == 0:  # what the run keeps is loaded now
+            freeze_loaded_objects()
+        for row, result in zip(chunk, results, strict=True):
+            if isinstance(result, IssuerError):
+                errors = getattr(result, "errors", [])
+                detail = "; ".join(f"{e.pointer}: {e.reason}" for e in errors) or result.detail
+                failures.append((row.line, detail))
+            elif out is not None:
+                _write_outputs(out, result)
+            if not isinstance(result, IssuerError):
+                issued.append(result)
+        progress(len(chunk))
+    return issued, sorted(failures)
+
+
+@contextmanager
+def _issuing_bar(rows: list[BatchRow]) -> Iterator[Callable[[int], object]]:
+    """A progress bar over the good rows; yields what to call with each number of rows done."""
     with progress_bar("issuing") as bar:
-        task = bar.add_task("issuing", total=len(good))
-        for number, (chunk, results) in enumerate(
-            zip(chunks, rt.issuer.issue_label_batches(principal, batches), strict=True)
-        ):
-            if number == 0:  # what the run keeps is loaded now
-                freeze_loaded_objects()
-            for row, result in zip(chunk, results, strict=True):
-                if isinstance(result, IssuerError):
-                    errors = getattr(result, "errors", [])
-                    detail = "; ".join(f"{e.pointer}: {e.reason}" for e in errors) or result.detail
-                    failures.append((row.line, detail))
-                else:
-                    issued.append(result)
-                    if out is not None:
-                        _write_outputs(out, result)
-                bar.advance(task)
+        task = bar.add_task("issuing", total=sum(1 for row in rows if not row.errors))
+        yield lambda done: bar.advance(task, done)
+
+
+def _issue_share(
+    issuer: str, rows: list[BatchRow], out: Path, progress: Any
+) -> tuple[int, list[tuple[int, str]]]:
+    """One ``--workers`` process: issue ``rows`` with a runtime of its own.
+
+    Returns how many labels it issued and the rows it could not issue. ``progress``
+    is a queue the parent's progress bar reads. Raises RuntimeError with the reason
+    if the deployment cannot be opened.
+    """
+    try:
+        with runtime() as rt:
+            principal = Principal(rt.directory.org(issuer), frozenset({"issue"}), "cli")
+            issued, failures = _issue_rows(rt, principal, rows, None, out, progress.put)
+    except typer.Exit as exc:  # runtime() printed why; the parent reports that the share failed
+        raise RuntimeError(
+            f"a worker could not open the deployment (exit {exc.exit_code})"
+        ) from None
+    return len(issued), failures
+
+
+def _issue_in_parallel(
+    issuer: str, rows: list[BatchRow], out: Path, workers: int
+) -> tuple[int, list[tuple[int, str]]]:
+    """``rows`` split into ``workers`` contiguous shares, each issued by its own process."""
+    context = multiprocessing.get_context("spawn")
+    share = -(-len(rows) // workers)
+    shares = [rows[start : start + share] for start in range(0, len(rows), share)]
+    issued, failures = 0, []
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(len(shares), mp_context=context) as pool,
+        _issuing_bar(rows) as advance,
+    ):
+        progress = manager.Queue()
+        futures = [pool.submit(_issue_share, issuer, part, out, progress) for part in shares]
+        while not all(future.done() for future in futures) or not progress.empty():
+            try:
+                advance(progress.get(timeout=0.1))
+            except queue.Empty:
+                continue
+        for future in futures:
+            count, failed = future.result()
+            issued += count
+            failures += failed
     return issued, sorted(failures)
 
 
@@ -166,6 +225,15 @@ def issue_batch(
     file: Annotated[Path, typer.Argument(help="Labels as .csv or .jsonl.", exists=True)],
     issuer: Annotated[str, typer.Option(help="Issuer slug.")],
     out: Annotated[Path, typer.Option(help="Folder for credentials, receipts and QR images.")],
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes issuing at once, one core each. With more than one, each takes "
+            "a contiguous share of the file, so label numbers and log order follow the file "
+            "only within a share.",
+        ),
+    ] = 1,
 ) -> None:
     """Issue every row; bad rows are reported by line number and skipped."""
     with runtime() as rt:
@@ -175,10 +243,18 @@ def issue_batch(
         except ValueError as exc:
             raise fail(f"{file}: {exc}") from exc
         out.mkdir(parents=True, exist_ok=True)
-        issued, failures = _issue_rows(rt, principal, rows, None, out)
+        if workers == 1:
+            with _issuing_bar(rows) as advance:
+                done, failures = _issue_rows(rt, principal, rows, None, out, advance)
+            issued = len(done)
+        else:
+            try:
+                issued, failures = _issue_in_parallel(issuer, rows, out, workers)
+            except RuntimeError as exc:
+                raise fail(str(exc)) from exc
         for line, reason in failures:
             err.print(f"{file}:{line}: skipped: {reason}", highlight=False, markup=False)
-        typer.echo(f"issued {len(issued)} labels into {out}; skipped {len(failures)} bad rows")
+        typer.echo(f"issued {issued} labels into {out}; skipped {len(failures)} bad rows")
         if failures and not issued:
             raise typer.Exit(1)
 
@@ -219,7 +295,8 @@ def seed_demo(rt: Runtime) -> dict[str, Any]:
     rule = json.loads((EXAMPLES / "grading-rule.json").read_text())
     rt.issuer.publish_rule(admin, rule)
     rows = list(read_batch(EXAMPLES / "labels.csv"))
-    issued, failures = _issue_rows(rt, admin, rows, "demo-label", None)
+    with _issuing_bar(rows) as advance:
+        issued, failures = _issue_rows(rt, admin, rows, "demo-label", None, advance)
     if failures:
         raise IssuerError(f"demo rows failed: {failures[:3]}")
     labels = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,19 @@ def test_tokens_are_shown_once_and_can_be_revoked(
     assert code == 1 and "scopes" in err
 
 
+def issued_bundles(deployment: Settings, out: Path) -> list[dict[str, Any]]:
+    """The label bundles written to ``out``: the whole log, in it once each, receipts verified."""
+    bundles = [json.loads(p.read_text()) for p in out.glob("GDCL-*[0-9].json")]
+    runtime = Runtime(deployment)
+    assert runtime.store.tree_size() == len(bundles)
+    assert sorted(b["receipt"]["index"] for b in bundles) == list(range(len(bundles)))
+    for bundle in bundles:
+        receipt = Receipt.from_json(bundle["receipt"])
+        verify_receipt(receipt, entry_bytes(bundle["logEntry"]), runtime.log_verifier)
+    runtime.close()
+    return bundles
+
+
 @pytest.mark.parametrize("chunk", [256, 5], ids=["one-batch", "pipelined-batches"])
 def test_issue_batch_skips_bad_rows_by_line(
     deployment: Settings,
@@ -115,16 +129,34 @@ def test_issue_batch_skips_bad_rows_by_line(
     assert len(list(out.glob("GDCL-*.png"))) == 12
     assert len(list(out.glob("GDCL-*.receipt.json"))) == 12
     assert frozen == [1]
-    bundles = [json.loads(p.read_text()) for p in out.glob("GDCL-*[0-9].json")]
-    assert sorted(b["receipt"]["index"] for b in bundles) == list(range(12))
-    runtime = Runtime(deployment)
-    for bundle in bundles:
-        verify_receipt(
-            Receipt.from_json(bundle["receipt"]),
-            entry_bytes(bundle["logEntry"]),
-            runtime.log_verifier,
-        )
-    runtime.close()
+    assert len(issued_bundles(deployment, out)) == 12
+
+
+def test_issue_batch_with_two_workers_issues_every_row_once(
+    deployment: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--workers 2`: two processes, each with its own runtime, issue a share of the file."""
+    add_issuer(capsys)
+    with (ROOT / "examples/labels.csv").open(newline="") as handle:
+        records = list(csv.reader(handle))
+    header, rows = records[0], records[1:41]
+    bad = list(rows[0])
+    bad[header.index("gtin")] = "6923517001016"  # wrong check digit
+    path = tmp_path / "some.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows, bad])
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        capsys, "issue", "batch", str(path), "--issuer", "gd-clc", "--out", str(out),
+        "--workers", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "issued 40 labels" in stdout and "skipped 1 bad rows" in stdout
+    assert "some.csv:42: skipped" in err and "gtin" in err
+    bundles = issued_bundles(deployment, out)
+    assert len(bundles) == 40 and len(list(out.glob("GDCL-*.png"))) == 40
+    numbers = {b["verifiableCredential"]["credentialSubject"]["labelNumber"] for b in bundles}
+    assert len(numbers) == 40
 
 
 def test_demo_seeds_once(deployment: Settings, capsys: pytest.CaptureFixture[str]) -> None:
