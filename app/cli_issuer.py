@@ -149,10 +149,10 @@ def _issue_rows(
                 errors = getattr(result, "errors", [])
                 detail = "; ".join(f"{e.pointer}: {e.reason}" for e in errors) or result.detail
                 failures.append((row.line, detail))
-            elif out is not None:
+                continue
+            issued.append(result)
+            if out is not None:
                 _write_outputs(out, result)
-            if not isinstance(result, IssuerError):
-                issued.append(result)
         progress(len(chunk))
     return issued, sorted(failures)
 

@@ -36,6 +36,7 @@ from schemas import KINDS, FieldError, SchemaValidationError, validate, validate
 from schemas.grading import grade
 from schemas.logentry import credential_digest
 from schemas.validate import check_gtin
+from tests.test_schemas import EXAMPLE_KINDS
 
 # `schemas.validate` the module (the package re-exports the function of that name).
 fast = importlib.import_module("schemas.validate")
@@ -43,14 +44,7 @@ fast = importlib.import_module("schemas.validate")
 ROOT = Path(__file__).resolve().parent.parent
 UNTP = fast.UNTP_DCC_KIND
 ALL_KINDS = (*KINDS, UNTP)
-SCHEMA_EXAMPLES = {
-    "label-request.room-ac": "LabelRequest",
-    "label-credential.room-ac": "CarbonLabelCredential",
-    "grading-rule.room-ac": "GradingRule",
-    "grade-credential.room-ac": "GradeResultCredential",
-    "recognition-credential.hk": "RecognitionCredential",
-    "recognition-credential.mo-scheme": "RecognitionCredential",
-}
+SCHEMA_EXAMPLES = EXAMPLE_KINDS
 ISSUER = IssuerProfile(
     did="did:web:registry.gd-carbon-label.example:issuers:gdlc-clc",
     name="广东省碳标签专业委员会 (illustrative issuer)",
