@@ -16,10 +16,12 @@ at ``now`` and the copy rules; see :mod:`verifier.service` for the memo):
   (still valid inclusion proofs) for up to a minute, so the memo stays warm
   while the log grows;
 - status-list credentials: per URL for the list's ``ttl`` (Bitstring Status
-  List §2.1, at most ``STATUS_LIST_MAX_TTL``); a status change published by
-  *this* process drops the cached list at once (:meth:`Verifying.status_changed`);
-  one published by another process (a second worker, the CLI) is seen after
-  the ttl, which is the standard's semantics for a relying party;
+  List §2.1, at most ``STATUS_LIST_MAX_TTL``), but never past a newer
+  publication: this process's own drop its list at once, and any process's
+  (a second worker, the CLI, another server on the same PostgreSQL) is noticed
+  within ``STATUS_POLL_INTERVAL`` (0.25 s) by a one-row-per-list generation read
+  (:meth:`Verifying._observe_status_changes`); so a status change shows on every
+  worker's scan page, VC-API verify and badge well within a second;
 - documents addressed by id and digest (grading rules, label credentials,
   which label a credential belongs to): for the life of the process;
 - verification methods: 60 s, like the did:web documents they come from;
@@ -65,6 +67,8 @@ STATUS_LIST_MAX_TTL = 300.0
 METHOD_TTL = 60.0
 RECORD_TTL = 5.0
 """Seconds a label record (and which label a Digital Link answers) is reused unread."""
+STATUS_POLL_INTERVAL = 0.25
+"""Seconds between two reads of the status-list generation (Verifying._observe_status_changes)."""
 RECEIPT_REFRESH = 60.0
 """Seconds an unchanged label record keeps the receipts it was read with."""
 
@@ -222,6 +226,10 @@ class Verifying:
         self._label_credentials: Expiring[dict[str, Any]] = Expiring(4096, None)
         self._previous_lists: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._observing = False
+        self._monotonic = monotonic
+        self._status_poll = threading.Lock()
+        self._status_checked = float("-inf")
+        self._status_generation: int | None = None
         self.did_resolver = DidResolver(
             DidWebResolver(
                 self._local_document,
@@ -299,28 +307,30 @@ class Verifying:
         self._status_lists.drop(url)
 
     def _observe_status_changes(self) -> None:
-        """Hear of this process's status-list publications (see :meth:`status_changed`).
+        """Drop the cached status lists when any process has published a new version.
 
-        IssuerService has no listener hook, so its ``publish_status_list`` is
-        wrapped on this deployment's instance (once, before the first list is
-        cached); every status change and every new list goes through it.
+        This process's own publications drop their list at once (a listener on
+        :class:`issuer.status.StatusLists`); those of other processes sharing the
+        database (other workers, the CLI, other app servers) are noticed by reading
+        :meth:`issuer.status.StatusLists.generation` at most every
+        ``STATUS_POLL_INTERVAL`` seconds, one query on a handful of rows.
         """
-        if self._observing:
+        now = self._monotonic()
+        if now < self._status_checked + STATUS_POLL_INTERVAL:
             return
-        issuer = self.runtime.issuer
-        with self._lock:
-            if self._observing:
+        with self._status_poll:
+            if now < self._status_checked + STATUS_POLL_INTERVAL:
                 return
-            publish = issuer.publish_status_list
-
-            def publish_and_tell(list_id: str, now: datetime) -> dict[str, Any]:
-                try:
-                    return publish(list_id, now)
-                finally:
-                    self.status_changed(issuer.status_list_url(list_id))
-
-            issuer.publish_status_list = publish_and_tell  # type: ignore[method-assign]
-            self._observing = True
+            status_lists = self.runtime.issuer.status_lists
+            if not self._observing:
+                status_lists.listeners.append(self.status_changed)
+                self._observing = True
+            generation = status_lists.generation()
+            if generation != self._status_generation:
+                if self._status_generation is not None:
+                    self.status_changed()
+                self._status_generation = generation
+            self._status_checked = now
 
     def consistency(self, origin: str, old: int, new: int) -> list[bytes]:
         if origin != self.runtime.settings.log_origin:

@@ -39,7 +39,7 @@ from credentials.dataintegrity import EDDSA_RDFC_2022, sign, sign_serialized
 from credentials.errors import CredentialError
 from credentials.keystore import Keystore, KeyVersion
 from credentials.multikey import Ed25519KeyPair
-from credentials.statuslist import Bitstring, status_list_credential, status_list_entry
+from credentials.statuslist import status_list_entry
 from credentials.vc import check_structure, credential_types, issuer_id
 from issuer import build
 from issuer.allocate import PURPOSES, Allocator, StatusPosition
@@ -54,13 +54,12 @@ from issuer.errors import (
     NotFound,
     NotGradableError,
 )
+from issuer.status import StatusLists
 from issuer.store.tables import (
     grading_rules,
     idempotency_keys,
     issued_credentials,
     status_events,
-    status_list_versions,
-    status_lists,
 )
 from ledger.errors import LedgerError
 from ledger.sequencer import Sequenced, Sequencer
@@ -76,7 +75,6 @@ from schemas.vocabulary import KINDS
 
 LABEL_TYPE = "CarbonLabelCredential"
 GRADE_TYPE = "GradeResultCredential"
-STATUS_LIST_TTL_MS = 300_000
 LOG_TIMEOUT_S = 60.0
 """How long an issuance waits for the log to commit its entry (one label or a batch)."""
 MAX_BATCH = 1000
@@ -195,6 +193,16 @@ class _Submitted:
 
 
 @dataclass(frozen=True)
+class StatusEvent:
+    """The last logged change of one status purpose of a credential."""
+
+    purpose: str
+    value: bool
+    at: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class _SigningKey:
     version: KeyVersion
     pair: Ed25519KeyPair
@@ -228,6 +236,12 @@ class IssuerService:
         self._keys: dict[str, _SigningKey] = {}
         self._keys_lock = threading.Lock()
         self.allocator = Allocator(engine)
+        self.status_lists = StatusLists(
+            engine,
+            list_url=self.status_list_url,
+            issuer_did=lambda org_id: self.directory.org_by_id(org_id).did,
+            sign=self._sign_status_list,
+        )
 
     # -- keys ---------------------------------------------------------------------
 
@@ -271,6 +285,11 @@ class IssuerService:
 
     # -- status lists ---------------------------------------------------------------
 
+    def _sign_status_list(
+        self, org_id: int, unsigned: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        return self._sign(self.directory.org_by_id(org_id), unsigned, now)[0]
+
     def status_list_url(self, list_id: str) -> str:
         return f"{self.public_url}/status/{list_id}"
 
@@ -283,70 +302,16 @@ class IssuerService:
     def _allocate(self, org: Org, now: datetime) -> StatusPosition:
         position, opened = self.allocator.status(org.id, org.slug)
         if opened:
-            for purpose in PURPOSES:
-                self.publish_status_list(position.list_for(purpose), now)
+            self.status_lists.publish_all(map(position.list_for, PURPOSES), now)
         return position
 
     def publish_status_list(self, list_id: str, now: datetime) -> dict[str, Any]:
-        """Sign the current bits of a status list as a new version and store it.
-
-        Reading the events and storing the version happen under the database's
-        write lock, so concurrent changes publish in order and the newest
-        version always holds every committed change.
-        """
-        with WriteTransaction(self.engine) as conn:
-            meta = conn.execute(
-                select(status_lists).where(status_lists.c.list_id == list_id)
-            ).first()
-            if meta is None:
-                raise NotFound(f"no status list {list_id!r}")
-            events = conn.execute(
-                select(status_events.c.status_index, status_events.c.value)
-                .where(status_events.c.list_id == list_id)
-                .order_by(status_events.c.log_index)
-            ).all()
-            version = conn.execute(
-                select(status_list_versions.c.version)
-                .where(status_list_versions.c.list_id == list_id)
-                .order_by(status_list_versions.c.version.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-            bits = Bitstring(meta.capacity)
-            for index, value in events:
-                bits.set(index, bool(value))
-            org = self.directory.org_by_id(meta.org_id)
-            unsigned = status_list_credential(
-                self.status_list_url(list_id),
-                org.did,
-                meta.purpose,
-                bits,
-                valid_from=now,
-                ttl_ms=STATUS_LIST_TTL_MS,
-            )
-            signed, _ = self._sign(org, unsigned, now)
-            conn.execute(
-                insert(status_list_versions).values(
-                    list_id=list_id,
-                    version=0 if version is None else version + 1,
-                    document=json.dumps(signed, ensure_ascii=False),
-                    created_at=now,
-                )
-            )
-        return signed
+        """Make the newest signed version of a list hold every logged change (issuer/status.py)."""
+        return self.status_lists.publish(list_id, now)
 
     def status_list(self, list_id: str) -> dict[str, Any]:
-        """The newest signed status-list credential. Raises NotFound."""
-        with self.engine.connect() as conn:
-            document = conn.execute(
-                select(status_list_versions.c.document)
-                .where(status_list_versions.c.list_id == list_id)
-                .order_by(status_list_versions.c.version.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-        if document is None:
-            raise NotFound(f"no status list {list_id!r}")
-        result: dict[str, Any] = json.loads(document)
-        return result
+        """The newest signed status-list credential (every logged change). Raises NotFound."""
+        return self.status_lists.newest(list_id, self.clock())
 
     # -- issuance -------------------------------------------------------------------
 
@@ -815,19 +780,21 @@ class IssuerService:
         return [self._issued(row) for row in rows]
 
     def status_of(self, credential_id: str) -> dict[str, bool]:
-        """Current status bits of a credential: {"revocation": bool, "suspension": bool}."""
+        """Current status bits of a credential, folded from its logged status events:
+        {"revocation": bool, "suspension": bool}. Raises NotFound."""
+        return {p: e is not None and e.value for p, e in self.status_events(credential_id).items()}
+
+    def status_events(self, credential_id: str) -> dict[str, StatusEvent | None]:
+        """The last logged status event of a credential per purpose (None: never changed).
+
+        Raises NotFound for a credential this deployment did not issue.
+        """
         row = self._row(credential_id=credential_id)
-        state = {purpose: False for purpose in PURPOSES}
-        with self.engine.connect() as conn:
-            events = conn.execute(
-                select(status_events.c.list_id, status_events.c.value)
-                .where(status_events.c.credential_id == credential_id)
-                .order_by(status_events.c.log_index)
-            ).all()
-        for list_name, value in events:
+        last: dict[str, StatusEvent | None] = {purpose: None for purpose in PURPOSES}
+        for list_name, value, at, reason in self.status_lists.events(credential_id):
             purpose = "revocation" if list_name == row.revocation_list else "suspension"
-            state[purpose] = bool(value)
-        return state
+            last[purpose] = StatusEvent(purpose, value, at, reason)
+        return last
 
     # -- grading rules and grades ----------------------------------------------------------
 
@@ -980,21 +947,22 @@ class IssuerService:
             raise Conflict("revocation is permanent: a revoked credential cannot be reinstated")
         if purpose == "suspension" and current["revocation"]:
             raise Conflict("the credential is revoked; suspension no longer applies")
+        now = self.clock()
+        touched = [row.revocation_list if purpose == "revocation" else row.suspension_list]
         if current[purpose] != value:
-            self._log_status(principal.org, row, purpose, value)
+            self._log_status(principal.org, row, purpose, value, now)
         if purpose == "revocation" and value:
             for graded in self.grades_of(credential_id):
+                graded_row = self._row(credential_id=graded.credential["id"])
+                touched.append(graded_row.revocation_list)
                 if not self.status_of(graded.credential["id"])["revocation"]:
-                    self._log_status(
-                        principal.org,
-                        self._row(credential_id=graded.credential["id"]),
-                        "revocation",
-                        True,
-                    )
+                    self._log_status(principal.org, graded_row, "revocation", True, now)
+        # Also when nothing new was logged: a retry re-publishes a list that lacks the change.
+        self.status_lists.publish_all(touched, now)
         return self.status_of(credential_id)
 
-    def _log_status(self, org: Org, row: Any, purpose: str, value: bool) -> None:
-        now = self.clock()
+    def _log_status(self, org: Org, row: Any, purpose: str, value: bool, now: datetime) -> None:
+        """Append one status event and wait for its commit (its list is published by the caller)."""
         list_name = row.revocation_list if purpose == "revocation" else row.suspension_list
         entry = {
             "kind": "status",
@@ -1023,7 +991,6 @@ class IssuerService:
             self.sequencer.append(entry_bytes(entry, canonicalize_jcs), store_event)
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the status change: {exc}") from exc
-        self.publish_status_list(list_name, now)
 
 
 class Printing:

@@ -87,6 +87,8 @@ status_lists = Table(
     Column("sequence", Integer, nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("next_index", Integer, nullable=False),
+    # The newest published version (issuer/status.py); bumped in the publishing transaction.
+    Column("published_version", Integer, nullable=True),
     UniqueConstraint("org_id", "purpose", "sequence"),
 )
 
@@ -108,6 +110,8 @@ status_list_versions = Table(
     Column("list_id", String(96), primary_key=True),
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("document", Text, nullable=False),
+    # The last log index whose status event this version holds (-1: none; NULL: unknown).
+    Column("through_index", BigInteger, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
