@@ -585,8 +585,22 @@ class IssuerService:
         """VC-API POST /credentials/issue: sign, log and store the given credential.
 
         The issuer is set to the organisation's DID when absent (a different one
-        is refused); status entries are added. Label and grade credentials must
-        validate against their schemas.
+        is refused). Label and grade credentials must validate against their
+        schemas.
+
+        The deployment owns status entries: every credential gets exactly the
+        revocation and suspension entries this deployment allocates, so that a
+        revocation through ``POST /credentials/status`` reaches what verifiers
+        read. A credential that supplies its own ``credentialStatus`` (``[]``, or
+        entries pointing elsewhere) is **refused, not replaced, because a silent
+        replacement changes what the caller asked to sign**: InvalidRequest (422)
+        naming ``/credential/credentialStatus``. This holds for every type, not
+        only ``CarbonLabelCredential`` and ``GradeResultCredential``: a credential
+        of any type logged here with status entries the deployment does not
+        control would answer ``revocation: true`` and still verify.
+
+        Raises Forbidden, InvalidRequest (with pointers), Conflict, IssuanceFailed;
+        nothing is allocated or logged for a refused request.
         """
         principal.require("issue")
         org = principal.org
@@ -595,6 +609,17 @@ class IssuerService:
             raise InvalidRequest(
                 "the credential already has a proof",
                 [FieldProblem("/credential/proof", "remove it")],
+            )
+        if "credentialStatus" in document:
+            raise InvalidRequest(
+                "the deployment allocates the status entries of every credential it issues",
+                [
+                    FieldProblem(
+                        "/credential/credentialStatus",
+                        "must be absent: this deployment adds its own revocation and suspension "
+                        "entries (supplied entries are refused, not replaced)",
+                    )
+                ],
             )
         if "issuer" not in document:
             document["issuer"] = org.did
@@ -624,8 +649,7 @@ class IssuerService:
             return earlier
         document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
         position = self._allocate(org, now)
-        if "credentialStatus" not in document:
-            document["credentialStatus"] = self._status_entries(position)
+        document["credentialStatus"] = self._status_entries(position)
         if kind is not None:
             try:
                 validate(kind, document)
