@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from credentials.dataintegrity import verify as verify_proof
 from credentials.errors import CredentialError
 from schemas.digitallink import DigitalLinkError, parse_digital_link
+from schemas.vocabulary import GRADE_CREDENTIAL_TYPE
 from verifier.badge import render_badge_svg
 from verifier.binding import BadgeClaims
 from verifier.i18n import negotiate_language
@@ -248,9 +249,13 @@ def verifier_router(
             boundary=body.footprint.boundary if body.footprint else None,
         )
         grade = record.grades[-1]["verifiableCredential"] if record and record.grades else None
-        if record is not None:
+        if body.credential is not None:  # the submitted document, never a stored stand-in
+            results = service.badge_document(credential, record, claims)
+            if _is_grade(credential):
+                grade = credential
+        elif record is not None:
             results = service.badge(record, claims)
-        else:
+        else:  # pragma: no cover - _badge_subject gives a record for a label number
             results = [service.verify(credential, None, claims)]
         verdict = results[0].verdict
         if verdict is Verdict.GENUINE:
@@ -354,6 +359,11 @@ def _badge_subject(
     credential_id = body.credential.get("id")
     record = service.labels.by_credential(credential_id) if isinstance(credential_id, str) else None
     return record, body.credential
+
+
+def _is_grade(credential: Mapping[str, Any]) -> bool:
+    types = credential.get("type")
+    return isinstance(types, list) and GRADE_CREDENTIAL_TYPE in types
 
 
 def _region(request: Request) -> str | None:
