@@ -195,6 +195,26 @@ class _Submitted:
 
 
 @dataclass(frozen=True)
+class StatusChange:
+    """The logged status change in force: revoked or suspended, when, and why."""
+
+    purpose: str
+    """``revocation`` or ``suspension``."""
+    at: datetime
+    """When the change was logged (aware, UTC)."""
+    reason: str | None
+    log_index: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "purpose": self.purpose,
+            "at": self.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": self.reason,
+            "logIndex": self.log_index,
+        }
+
+
+@dataclass(frozen=True)
 class _SigningKey:
     version: KeyVersion
     pair: Ed25519KeyPair
@@ -853,6 +873,38 @@ class IssuerService:
             state[purpose] = bool(value)
         return state
 
+    def status_change(self, credential_id: str) -> StatusChange | None:
+        """The logged event behind a credential's current status, or None when it is
+        neither revoked nor suspended.
+
+        Revocation wins over suspension (as in the verifier's verdict): the newest
+        event that set the revocation bit, else the newest that set the suspension
+        bit while it is still set. Read from ``status_events``, the rows the log's
+        status entries wrote. Raises NotFound for an unknown credential.
+        """
+        row = self._row(credential_id=credential_id)
+        with self.engine.connect() as conn:
+            events = conn.execute(
+                select(
+                    status_events.c.list_id,
+                    status_events.c.value,
+                    status_events.c.reason,
+                    status_events.c.created_at,
+                    status_events.c.log_index,
+                )
+                .where(status_events.c.credential_id == credential_id)
+                .order_by(status_events.c.log_index)
+            ).all()
+        latest: dict[str, StatusChange | None] = {purpose: None for purpose in PURPOSES}
+        for event in events:
+            purpose = "revocation" if event.list_id == row.revocation_list else "suspension"
+            latest[purpose] = (
+                StatusChange(purpose, event.created_at, event.reason, event.log_index)
+                if event.value
+                else None
+            )
+        return latest["revocation"] or latest["suspension"]
+
     # -- grading rules and grades ----------------------------------------------------------
 
     def publish_rule(self, principal: Principal, rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -983,12 +1035,23 @@ class IssuerService:
     # -- status ------------------------------------------------------------------------------
 
     def set_status(
-        self, principal: Principal, credential_id: str, purpose: str, value: bool
+        self,
+        principal: Principal,
+        credential_id: str,
+        purpose: str,
+        value: bool,
+        *,
+        reason: str | None = None,
     ) -> dict[str, bool]:
         """VC-API POST /credentials/status: revoke, suspend or reinstate (suspension only).
 
         Each change is a log entry; the status list is re-signed. Revoking a
-        label also revokes the grades issued on it. Returns the new status.
+        label also revokes the grades issued on it (with the same ``reason``).
+        ``reason`` (optional here; the CLI requires it for a revocation) is logged
+        in the status entry and stored with the event, so the scan page can say
+        why: see :func:`schemas.logentry.check_reason` for what it may hold.
+        Returns the new status. Raises InvalidRequest (a bad purpose or reason,
+        before anything is logged), NotFound, Forbidden, Conflict, IssuanceFailed.
         """
         principal.require("status")
         if purpose not in PURPOSES:
@@ -996,6 +1059,13 @@ class IssuerService:
                 "statusPurpose must be revocation or suspension",
                 [FieldProblem("/credentialStatus/statusPurpose", f"got {purpose!r}")],
             )
+        if reason is not None:
+            try:
+                logentry.check_reason(reason)
+            except logentry.LogEntryError as exc:
+                raise InvalidRequest(
+                    "the reason cannot be logged", [FieldProblem("/reason", str(exc))]
+                ) from exc
         row = self._row(credential_id=credential_id)
         if row.org_id != principal.org.id:
             raise Forbidden("this credential was issued by another organisation")
@@ -1005,7 +1075,7 @@ class IssuerService:
         if purpose == "suspension" and current["revocation"]:
             raise Conflict("the credential is revoked; suspension no longer applies")
         if current[purpose] != value:
-            self._log_status(principal.org, row, purpose, value)
+            self._log_status(principal.org, row, purpose, value, reason=reason)
         if purpose == "revocation" and value:
             for graded in self.grades_of(credential_id):
                 if not self.status_of(graded.credential["id"])["revocation"]:
@@ -1014,10 +1084,19 @@ class IssuerService:
                         self._row(credential_id=graded.credential["id"]),
                         "revocation",
                         True,
+                        reason=reason,
                     )
         return self.status_of(credential_id)
 
-    def _log_status(self, org: Org, row: Any, purpose: str, value: bool) -> None:
+    def _log_status(
+        self, org: Org, row: Any, purpose: str, value: bool, *, reason: str | None = None
+    ) -> None:
+        """Log one status change (with its ``reason`` when given) and re-publish the list.
+
+        The event row (``status_events``, ``reason`` included) is written by the
+        entry's hook, in the transaction that commits the entry. Raises
+        IssuanceFailed if the log does not commit it.
+        """
         now = self.clock()
         list_name = row.revocation_list if purpose == "revocation" else row.suspension_list
         entry = {
@@ -1030,6 +1109,8 @@ class IssuerService:
             "issuer": org.did,
             "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        if reason is not None:
+            entry["reason"] = reason
 
         def store_event(conn: Connection, index: int) -> None:
             conn.execute(
@@ -1039,6 +1120,7 @@ class IssuerService:
                     status_index=row.status_list_index,
                     value=value,
                     credential_id=row.credential_id,
+                    reason=reason,
                     created_at=now,
                 )
             )
@@ -1057,7 +1139,11 @@ class Printing:
         self.service = service
 
     def label_info(self, label_number: str) -> Any:
-        """The printable label's contents (issuer.printable.LabelInfo)."""
+        """The printable label's contents (issuer.printable.LabelInfo).
+
+        Its ``status`` (the REVOKED / SUSPENDED stamp) is read from the logged
+        status events at every call (:meth:`IssuerService.status_of`), never cached.
+        """
         from issuer.printable import LabelInfo
 
         issued = self.service.label(label_number)
@@ -1069,7 +1155,12 @@ class Printing:
             subject = graded.credential["credentialSubject"]
             grade_text = str(subject.get("grade"))
             rule_name = str((subject.get("gradingRule") or {}).get("name") or "grading rule")
+        status = self.service.status_of(issued.credential["id"])  # the logged events, now
+        stamp = "revoked" if status["revocation"] else "suspended" if status["suspension"] else None
+        change = self.service.status_change(issued.credential["id"]) if stamp else None
         return LabelInfo(
+            status=stamp,
+            status_since=None if change is None else change.at.date(),
             label_number=summary["label_number"],
             product_name=summary["product_name"],
             footprint_value=summary["footprint_value"],

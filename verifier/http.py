@@ -10,6 +10,7 @@
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -92,10 +93,14 @@ def verifier_router(
     trust_list: Callable[[], Mapping[str, Any]],
     require_admin: Callable[[str | None], None],
     log_origin: Callable[[], str],
+    status_change: Callable[[str], Mapping[str, Any] | None] = lambda _: None,
 ) -> APIRouter:
     """The verifier's routes; ``summarize`` turns a label credential into the scan page's
-    summary, ``grade_summary`` a grade credential into its grade block. The router's
-    lifespan writes the queued scans and alerts when the app shuts down."""
+    summary, ``grade_summary`` a grade credential into its grade block, and
+    ``status_change(credential_id)`` gives the logged change behind a revoked or
+    suspended label (``purpose``, ``at``, ``reason``, ``logIndex``; read only for such
+    a verdict, at each scan). The router's lifespan writes the queued scans and alerts
+    when the app shuts down."""
 
     @asynccontextmanager
     async def lifespan(_: object) -> AsyncIterator[None]:
@@ -235,6 +240,8 @@ def verifier_router(
         view = _view(
             language, outcome, summarize, grade_summary, str(request.base_url), log_origin()
         )
+        if outcome.verdict in (Verdict.REVOKED, Verdict.SUSPENDED):
+            view = replace(view, status_change=status_change(str(record.credential.get("id"))))
         return HTMLResponse(render_scan_page(view), headers={"Cache-Control": "no-store"})
 
     @router.post("/badges/verify", tags=["badges"], summary="Check a seller's badge")

@@ -77,6 +77,10 @@ class LabelDirectory(Protocol):
     def by_credential(self, credential_id: str) -> LabelRecord | None: ...
 
 
+COPY_FINDINGS: Final = frozenset({"ghost-serial", "too-many-scans", "impossible-travel"})
+"""Findings that say the scanned label is a counterfeit or a copy (see verifier.misuse)."""
+
+
 @dataclass(frozen=True)
 class ScanOutcome:
     """One scan: the label, its verification, its grade's, and what the rules found."""
@@ -89,10 +93,19 @@ class ScanOutcome:
 
     @property
     def verdict(self) -> Verdict:
-        """The one-glance verdict: a genuine label with findings shows as a warning."""
-        if self.verification.verdict is Verdict.GENUINE and self.findings:
+        """The one-glance verdict.
+
+        A ghost or copied serial (:data:`COPY_FINDINGS`) reads "do not trust this
+        label" (``SUSPECT``, red) unless the label itself is already invalid or
+        revoked; any other finding turns a genuine label into a warning (amber).
+        """
+        verdict = self.verification.verdict
+        copied = any(f.code in COPY_FINDINGS for f in self.findings)
+        if copied and verdict not in (Verdict.INVALID, Verdict.REVOKED):
+            return Verdict.SUSPECT
+        if verdict is Verdict.GENUINE and self.findings:
             return Verdict.WARNING
-        return self.verification.verdict
+        return verdict
 
 
 # -- memoized verification -------------------------------------------------------------
