@@ -213,8 +213,9 @@ def revoked_page(api: tuple[TestClient, dict[str, Any]]) -> Iterator[str]:  # no
     yield client.get(f"/scan/{ctx['label']['labelNumber']}", params={"lang": "en"}).text
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (make system-deps)")
 def test_screenshot_of_a_revoked_scan_page(revoked_page: str, tmp_path: Path) -> None:
+    """As in tests/test_scanpage_browser.py: fails, not skips, without Chromium."""
+    assert CHROMIUM is not None, "Chromium is not installed (make system-deps)"
     html_file = tmp_path / "revoked.html"
     html_file.write_text(revoked_page, encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)
