@@ -202,6 +202,7 @@ def test_a_ghost_serial_reads_do_not_trust_in_red(
     assert '<header class="v red"' in ghost
     assert "Do not trust this label" in ghost and "Valid label" not in ghost
     assert "This serial number was never issued for this label" in ghost
+    assert '<section class="w x">' in ghost
     zh = client.get(f"/scan/{number}", params={"lang": "zh-Hans", "serial": "GHOST0002"}).text
     assert '<header class="v red"' in zh and "请勿信任此标签" in zh
 

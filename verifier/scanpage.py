@@ -86,7 +86,7 @@ _CSS: Final = Template(
     "dt{color:#6b7280}dd{margin:0;overflow-wrap:anywhere}"
     "ul{margin:0;padding:0;list-style:none}li{margin:0 0 8px}"
     ".w{background:#fffbeb;border-left:4px solid #f59e0b}"
-    ".sc{border-left:4px solid ${bg}}"
+    ".w.x{background:#fef2f2;border-left-color:#b91c1c}.sc{border-left:4px solid ${bg}}"
     ".fp{margin:0;font-size:30px;font-weight:700}.fp small{font-size:16px;font-weight:400}"
     ".s{display:flex;justify-content:space-between;gap:8px;font-size:14px}"
     ".b{height:8px;background:#e5e7eb;border-radius:4px}"
@@ -245,7 +245,8 @@ def _footer(lang: str) -> str:
 # --- sections -----------------------------------------------------------------------------
 
 
-def _warnings(lang: str, warnings: Sequence[tuple[str, str]]) -> str:
+def _warnings(lang: str, warnings: Sequence[tuple[str, str]], red: bool = False) -> str:
+    """The notes under the banner: amber, or red (``w x``) when they make the verdict red."""
     items = []
     for code, detail in warnings:
         key = f"warning.{code}"
@@ -253,7 +254,8 @@ def _warnings(lang: str, warnings: Sequence[tuple[str, str]]) -> str:
         items.append(
             f'<li><b>{_e(headline)}</b><br><span class="d" lang="en">{_e(detail)}</span></li>'
         )
-    return _section(t(lang, "section.warnings"), f"<ul>{''.join(items)}</ul>", "w") if items else ""
+    css = "w x" if red else "w"
+    return _section(t(lang, "section.warnings"), f"<ul>{''.join(items)}</ul>", css) if items else ""
 
 
 def _status_change(lang: str, verdict: Verdict, change: Mapping[str, Any] | None) -> str:
@@ -493,7 +495,7 @@ def render_scan_page(view: ScanView) -> str:
     main = "".join(
         [
             _status_change(lang, view.verdict, view.status_change),
-            _warnings(lang, view.warnings),
+            _warnings(lang, view.warnings, red=view.verdict is Verdict.SUSPECT),
             _product(lang, summary),
             _footprint(lang, summary),
             _stages(lang, summary),
