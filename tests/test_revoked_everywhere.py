@@ -45,7 +45,11 @@ def _status(
     }
     if reason is not None:
         body["reason"] = reason
-    return client.post("/credentials/status", json=body, headers=ctx["headers"])
+    return client.post(  # ASCII JSON: a lone surrogate travels as its escape
+        "/credentials/status",
+        content=json.dumps(body).encode(),
+        headers={**ctx["headers"], "Content-Type": "application/json"},
+    )
 
 
 def _red_share(png: Path) -> float:
@@ -131,7 +135,12 @@ def test_vc_api_status_reason_is_checked_before_the_log(
 ) -> None:
     client, ctx = api
     before = _tree_size(client)
-    for reason, pointer in [("x\x00y", "/reason"), ("r" * 501, "/reason"), ("  ", "/reason")]:
+    for reason, pointer in [
+        ("x\x00y", "/reason"),
+        ("x\ud800y", "/reason"),
+        ("r" * 501, "/reason"),
+        ("  ", "/reason"),
+    ]:
         response = _status(client, ctx, "revocation", reason)
         assert response.status_code == 422, response.text
         assert [e["pointer"] for e in response.json()["errors"]] == [pointer]
