@@ -379,7 +379,16 @@ def _credential_id(rt: Runtime, label: str) -> str:
     return str(rt.issuer.label(label).credential["id"])
 
 
-def _set_status(label: str, purpose: str, value: bool) -> None:
+ReasonOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reason",
+        help="Why (logged in the status entry and shown on the scan page; at most 500 characters).",
+    ),
+]
+
+
+def _set_status(label: str, purpose: str, value: bool, reason: str | None) -> None:
     with runtime() as rt:
         credential_id = _credential_id(rt, label)
         row_org = rt.issuer.issued(credential_id).credential.get("issuer")
@@ -388,23 +397,34 @@ def _set_status(label: str, purpose: str, value: bool) -> None:
         if org is None:
             raise fail(f"{label} was not issued by an issuer of this deployment")
         principal = Principal(org, frozenset({"status"}), "cli")
-        state = rt.issuer.set_status(principal, credential_id, purpose, value)
+        try:
+            state = rt.issuer.set_status(principal, credential_id, purpose, value, reason=reason)
+        except IssuerError as exc:
+            for problem in getattr(exc, "errors", []):
+                err.print(f"{problem.pointer}: {problem.reason}", highlight=False, markup=False)
+            raise
         typer.echo(f"{label}: revoked={state['revocation']} suspended={state['suspension']}")
 
 
 @label_app.command("revoke")
-def label_revoke(label: LabelArg) -> None:
-    """Revoke a label (permanent; its grades are revoked too)."""
-    _set_status(label, "revocation", True)
+def label_revoke(label: LabelArg, reason: ReasonOption = None) -> None:
+    """Revoke a label (permanent; its grades are revoked too). --reason is required."""
+    if reason is None or not reason.strip():
+        raise fail(
+            "--reason TEXT is required to revoke a label: say why (it is logged with the "
+            "revocation and shown to everyone who scans the label)",
+            code=2,
+        )
+    _set_status(label, "revocation", True, reason)
 
 
 @label_app.command("suspend")
-def label_suspend(label: LabelArg) -> None:
+def label_suspend(label: LabelArg, reason: ReasonOption = None) -> None:
     """Suspend a label (reversible with reinstate)."""
-    _set_status(label, "suspension", True)
+    _set_status(label, "suspension", True, reason)
 
 
 @label_app.command("reinstate")
-def label_reinstate(label: LabelArg) -> None:
+def label_reinstate(label: LabelArg, reason: ReasonOption = None) -> None:
     """Lift a suspension."""
-    _set_status(label, "suspension", False)
+    _set_status(label, "suspension", False, reason)

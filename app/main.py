@@ -55,6 +55,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             trust_list=verifying.signed_trust_list,
             require_admin=verifying.require_admin,
             log_origin=verifying.log_origin,
+            status_change=verifying.status_change,
         )
     )
 

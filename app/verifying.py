@@ -470,6 +470,15 @@ class Verifying:
     def log_origin(self) -> str:
         return self.runtime.settings.log_origin
 
+    def status_change(self, credential_id: str) -> dict[str, Any] | None:
+        """The logged change behind a revoked or suspended credential (date, reason),
+        read from the store at each call; None when there is none or the id is unknown."""
+        try:
+            change = self.runtime.issuer.status_change(credential_id)
+        except NotFound:
+            return None
+        return None if change is None else change.to_json()
+
 
 def _same_label(held: LabelRecord, fresh: LabelRecord) -> bool:
     """The same label, apart from the receipts (which prove into newer checkpoints)."""

@@ -19,8 +19,11 @@ from issuer.errors import InvalidRequest, IssuerError, NotFound
 from issuer.printable import label_pdf, label_svg
 from issuer.qr import OfflineQRTooLarge, offline_qr, qr_png, qr_svg
 from issuer.service import MAX_BATCH, Issued, IssuerService, Printing
+from schemas.logentry import MAX_REASON_CHARS
 
 STATUS_CACHE = "public, max-age=300"
+PRINTABLE_CACHE = {"Cache-Control": "no-cache"}
+"""A printable label is stamped REVOKED / SUSPENDED once its status changes: revalidate."""
 
 
 class IssueRequest(BaseModel):
@@ -36,12 +39,23 @@ class StatusEntryIn(BaseModel):
 
 
 class StatusRequest(BaseModel):
-    """VC-API ``POST /credentials/status`` body."""
+    """VC-API ``POST /credentials/status`` body.
+
+    ``reason`` is this deployment's extension of the VC-API body (the spec's
+    request has no such field; other clients simply leave it out): why the status
+    changes, logged in the status entry and shown on the scan page.
+    """
 
     model_config = ConfigDict(extra="forbid")
     credentialId: str
     credentialStatus: StatusEntryIn
     status: bool = Field(description="true sets the bit (revoke, suspend); false clears it")
+    reason: str | None = Field(
+        default=None,
+        max_length=MAX_REASON_CHARS,
+        description="Extension: why the status changes (logged, shown on the scan page); "
+        f"1 to {MAX_REASON_CHARS} characters, no control characters.",
+    )
 
 
 class LabelBatch(BaseModel):
@@ -191,17 +205,29 @@ def issuer_router(
         link = _link(label_number)
         return Response(qr_svg(link, scale=4), media_type="image/svg+xml", headers=immutable)
 
-    @router.get("/labels/{label_number}/label.svg", tags=["labels"], summary="Printable label")
+    @router.get(
+        "/labels/{label_number}/label.svg",
+        tags=["labels"],
+        summary="Printable label",
+        description="A revoked or suspended label is stamped REVOKED / SUSPENDED across it "
+        "(still served, so what was printed stays visible).",
+    )
     def printable_svg(label_number: str) -> Response:
         info = printing.label_info(label_number)
         svg = label_svg(info, _link(label_number))
-        return Response(svg, media_type="image/svg+xml")
+        return Response(svg, media_type="image/svg+xml", headers=PRINTABLE_CACHE)
 
-    @router.get("/labels/{label_number}/label.pdf", tags=["labels"], summary="Printable label")
+    @router.get(
+        "/labels/{label_number}/label.pdf",
+        tags=["labels"],
+        summary="Printable label",
+        description="A revoked or suspended label is stamped REVOKED / SUSPENDED across it "
+        "(still served, so what was printed stays visible).",
+    )
     def printable_pdf(label_number: str) -> Response:
         info = printing.label_info(label_number)
         pdf = label_pdf(info, _link(label_number))
-        return Response(pdf, media_type="application/pdf")
+        return Response(pdf, media_type="application/pdf", headers=PRINTABLE_CACHE)
 
     @router.get(
         "/labels/{label_number}/offline-qr.png",
@@ -227,7 +253,11 @@ def issuer_router(
     @router.post("/credentials/status", tags=["issuer"], summary="VC-API status update")
     def update_status(body: StatusRequest, caller: Caller) -> Any:
         state = service.set_status(
-            caller, body.credentialId, body.credentialStatus.statusPurpose, body.status
+            caller,
+            body.credentialId,
+            body.credentialStatus.statusPurpose,
+            body.status,
+            reason=body.reason,
         )
         return {"credentialId": body.credentialId, "status": state}
 

@@ -193,13 +193,23 @@ class _Submitted:
 
 
 @dataclass(frozen=True)
-class StatusEvent:
-    """The last logged change of one status purpose of a credential."""
+class StatusChange:
+    """The logged status change in force: revoked or suspended, when, and why."""
 
     purpose: str
-    value: bool
+    """``revocation`` or ``suspension``."""
     at: datetime
+    """When the change was logged (aware, UTC)."""
     reason: str | None
+    log_index: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "purpose": self.purpose,
+            "at": self.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": self.reason,
+            "logIndex": self.log_index,
+        }
 
 
 @dataclass(frozen=True)
@@ -550,8 +560,22 @@ class IssuerService:
         """VC-API POST /credentials/issue: sign, log and store the given credential.
 
         The issuer is set to the organisation's DID when absent (a different one
-        is refused); status entries are added. Label and grade credentials must
-        validate against their schemas.
+        is refused). Label and grade credentials must validate against their
+        schemas.
+
+        The deployment owns status entries: every credential gets exactly the
+        revocation and suspension entries this deployment allocates, so that a
+        revocation through ``POST /credentials/status`` reaches what verifiers
+        read. A credential that supplies its own ``credentialStatus`` (``[]``, or
+        entries pointing elsewhere) is **refused, not replaced, because a silent
+        replacement changes what the caller asked to sign**: InvalidRequest (422)
+        naming ``/credential/credentialStatus``. This holds for every type, not
+        only ``CarbonLabelCredential`` and ``GradeResultCredential``: a credential
+        of any type logged here with status entries the deployment does not
+        control would answer ``revocation: true`` and still verify.
+
+        Raises Forbidden, InvalidRequest (with pointers), Conflict, IssuanceFailed;
+        nothing is allocated or logged for a refused request.
         """
         principal.require("issue")
         org = principal.org
@@ -560,6 +584,17 @@ class IssuerService:
             raise InvalidRequest(
                 "the credential already has a proof",
                 [FieldProblem("/credential/proof", "remove it")],
+            )
+        if "credentialStatus" in document:
+            raise InvalidRequest(
+                "the deployment allocates the status entries of every credential it issues",
+                [
+                    FieldProblem(
+                        "/credential/credentialStatus",
+                        "must be absent: this deployment adds its own revocation and suspension "
+                        "entries (supplied entries are refused, not replaced)",
+                    )
+                ],
             )
         if "issuer" not in document:
             document["issuer"] = org.did
@@ -589,8 +624,7 @@ class IssuerService:
             return earlier
         document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
         position = self._allocate(org, now)
-        if "credentialStatus" not in document:
-            document["credentialStatus"] = self._status_entries(position)
+        document["credentialStatus"] = self._status_entries(position)
         if kind is not None:
             try:
                 validate(kind, document)
@@ -782,19 +816,32 @@ class IssuerService:
     def status_of(self, credential_id: str) -> dict[str, bool]:
         """Current status bits of a credential, folded from its logged status events:
         {"revocation": bool, "suspension": bool}. Raises NotFound."""
-        return {p: e is not None and e.value for p, e in self.status_events(credential_id).items()}
+        row = self._row(credential_id=credential_id)
+        state = {purpose: False for purpose in PURPOSES}
+        for event in self.status_lists.events(credential_id):
+            purpose = "revocation" if event.list_id == row.revocation_list else "suspension"
+            state[purpose] = event.value
+        return state
 
-    def status_events(self, credential_id: str) -> dict[str, StatusEvent | None]:
-        """The last logged status event of a credential per purpose (None: never changed).
+    def status_change(self, credential_id: str) -> StatusChange | None:
+        """The logged event behind a credential's current status, or None when it is
+        neither revoked nor suspended.
 
-        Raises NotFound for a credential this deployment did not issue.
+        Revocation wins over suspension (as in the verifier's verdict): the newest
+        event that set the revocation bit, else the newest that set the suspension
+        bit while it is still set. Read from ``status_events``, the rows the log's
+        status entries wrote. Raises NotFound for an unknown credential.
         """
         row = self._row(credential_id=credential_id)
-        last: dict[str, StatusEvent | None] = {purpose: None for purpose in PURPOSES}
-        for list_name, value, at, reason in self.status_lists.events(credential_id):
-            purpose = "revocation" if list_name == row.revocation_list else "suspension"
-            last[purpose] = StatusEvent(purpose, value, at, reason)
-        return last
+        latest: dict[str, StatusChange | None] = {purpose: None for purpose in PURPOSES}
+        for event in self.status_lists.events(credential_id):
+            purpose = "revocation" if event.list_id == row.revocation_list else "suspension"
+            latest[purpose] = (
+                StatusChange(purpose, event.at, event.reason, event.log_index)
+                if event.value
+                else None
+            )
+        return latest["revocation"] or latest["suspension"]
 
     # -- grading rules and grades ----------------------------------------------------------
 
@@ -926,12 +973,23 @@ class IssuerService:
     # -- status ------------------------------------------------------------------------------
 
     def set_status(
-        self, principal: Principal, credential_id: str, purpose: str, value: bool
+        self,
+        principal: Principal,
+        credential_id: str,
+        purpose: str,
+        value: bool,
+        *,
+        reason: str | None = None,
     ) -> dict[str, bool]:
         """VC-API POST /credentials/status: revoke, suspend or reinstate (suspension only).
 
         Each change is a log entry; the status list is re-signed. Revoking a
-        label also revokes the grades issued on it. Returns the new status.
+        label also revokes the grades issued on it (with the same ``reason``).
+        ``reason`` (optional here; the CLI requires it for a revocation) is logged
+        in the status entry and stored with the event, so the scan page can say
+        why: see :func:`schemas.logentry.check_reason` for what it may hold.
+        Returns the new status. Raises InvalidRequest (a bad purpose or reason,
+        before anything is logged), NotFound, Forbidden, Conflict, IssuanceFailed.
         """
         principal.require("status")
         if purpose not in PURPOSES:
@@ -939,6 +997,13 @@ class IssuerService:
                 "statusPurpose must be revocation or suspension",
                 [FieldProblem("/credentialStatus/statusPurpose", f"got {purpose!r}")],
             )
+        if reason is not None:
+            try:
+                logentry.check_reason(reason)
+            except logentry.LogEntryError as exc:
+                raise InvalidRequest(
+                    "the reason cannot be logged", [FieldProblem("/reason", str(exc))]
+                ) from exc
         row = self._row(credential_id=credential_id)
         if row.org_id != principal.org.id:
             raise Forbidden("this credential was issued by another organisation")
@@ -950,19 +1015,35 @@ class IssuerService:
         now = self.clock()
         touched = [row.revocation_list if purpose == "revocation" else row.suspension_list]
         if current[purpose] != value:
-            self._log_status(principal.org, row, purpose, value, now)
+            self._log_status(principal.org, row, purpose, value, now, reason=reason)
         if purpose == "revocation" and value:
             for graded in self.grades_of(credential_id):
                 graded_row = self._row(credential_id=graded.credential["id"])
                 touched.append(graded_row.revocation_list)
                 if not self.status_of(graded.credential["id"])["revocation"]:
-                    self._log_status(principal.org, graded_row, "revocation", True, now)
+                    self._log_status(
+                        principal.org, graded_row, "revocation", True, now, reason=reason
+                    )
         # Also when nothing new was logged: a retry re-publishes a list that lacks the change.
         self.status_lists.publish_all(touched, now)
         return self.status_of(credential_id)
 
-    def _log_status(self, org: Org, row: Any, purpose: str, value: bool, now: datetime) -> None:
-        """Append one status event and wait for its commit (its list is published by the caller)."""
+    def _log_status(
+        self,
+        org: Org,
+        row: Any,
+        purpose: str,
+        value: bool,
+        now: datetime,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        """Log one status change (with its ``reason`` when given); the caller publishes its list.
+
+        The event row (``status_events``, ``reason`` included) is written by the
+        entry's hook, in the transaction that commits the entry. Raises
+        IssuanceFailed if the log does not commit it.
+        """
         list_name = row.revocation_list if purpose == "revocation" else row.suspension_list
         entry = {
             "kind": "status",
@@ -974,6 +1055,8 @@ class IssuerService:
             "issuer": org.did,
             "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        if reason is not None:
+            entry["reason"] = reason
 
         def store_event(conn: Connection, index: int) -> None:
             conn.execute(
@@ -983,6 +1066,7 @@ class IssuerService:
                     status_index=row.status_list_index,
                     value=value,
                     credential_id=row.credential_id,
+                    reason=reason,
                     created_at=now,
                 )
             )
@@ -1000,7 +1084,11 @@ class Printing:
         self.service = service
 
     def label_info(self, label_number: str) -> Any:
-        """The printable label's contents (issuer.printable.LabelInfo)."""
+        """The printable label's contents (issuer.printable.LabelInfo).
+
+        Its ``status`` (the REVOKED / SUSPENDED stamp) is read from the logged
+        status events at every call (:meth:`IssuerService.status_of`), never cached.
+        """
         from issuer.printable import LabelInfo
 
         issued = self.service.label(label_number)
@@ -1012,7 +1100,12 @@ class Printing:
             subject = graded.credential["credentialSubject"]
             grade_text = str(subject.get("grade"))
             rule_name = str((subject.get("gradingRule") or {}).get("name") or "grading rule")
+        status = self.service.status_of(issued.credential["id"])  # the logged events, now
+        stamp = "revoked" if status["revocation"] else "suspended" if status["suspension"] else None
+        change = self.service.status_change(issued.credential["id"]) if stamp else None
         return LabelInfo(
+            status=stamp,
+            status_since=None if change is None else change.at.date(),
             label_number=summary["label_number"],
             product_name=summary["product_name"],
             footprint_value=summary["footprint_value"],

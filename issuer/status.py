@@ -49,6 +49,17 @@ Sign = Callable[[int, dict[str, Any], datetime], dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class StatusEvent:
+    """One logged status change (a ``status_events`` row, written with its log entry)."""
+
+    log_index: int
+    list_id: str
+    value: bool
+    at: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class Newest:
     """The newest signed version of a list and the last log index it holds (-1: none)."""
 
@@ -163,11 +174,12 @@ class StatusLists:
             ).scalar_one()
         return int(total)
 
-    def events(self, credential_id: str) -> list[tuple[str, bool, datetime, str | None]]:
-        """The logged status events of a credential, in log order: (list, value, at, reason)."""
+    def events(self, credential_id: str) -> list[StatusEvent]:
+        """The logged status events of a credential, in log order."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(
+                    status_events.c.log_index,
                     status_events.c.list_id,
                     status_events.c.value,
                     status_events.c.created_at,
@@ -176,7 +188,10 @@ class StatusLists:
                 .where(status_events.c.credential_id == credential_id)
                 .order_by(status_events.c.log_index)
             ).all()
-        return [(r.list_id, bool(r.value), r.created_at, r.reason) for r in rows]
+        return [
+            StatusEvent(int(r.log_index), r.list_id, bool(r.value), r.created_at, r.reason)
+            for r in rows
+        ]
 
 
 def _newest(conn: Connection, list_id: str) -> Newest | None:

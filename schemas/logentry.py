@@ -9,6 +9,11 @@ Kinds: ``issue`` (a credential was issued), ``status`` (a status bit changed:
 revoke, suspend, reinstate), ``grading-rule`` (a rule was published),
 ``recognition`` (a recognition decision), ``trust-list`` (a trust list was
 published).
+
+A ``status`` entry may carry a ``reason``: why the issuer revoked, suspended or
+reinstated the credential, in its own words (shown on the scan page). It is
+optional, at most :data:`MAX_REASON_CHARS` characters, and holds no control
+character (NUL included) and no lone surrogate (:func:`check_reason`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import rfc8785
 __all__ = [
     "ENTRY_KINDS",
     "ENTRY_VERSION",
+    "MAX_REASON_CHARS",
     "LogEntryError",
+    "check_reason",
     "credential_digest",
     "entry_bytes",
     "parse_entry",
@@ -41,6 +48,8 @@ _REQUIRED: Final = {
     "trust-list": ("digest",),
 }
 MAX_ENTRY_BYTES: Final = 8192
+MAX_REASON_CHARS: Final = 500
+"""The longest ``reason`` of a status entry, in characters (code points)."""
 
 
 class LogEntryError(ValueError):
@@ -87,6 +96,25 @@ def parse_entry(data: bytes, canonical: Canonical = rfc8785.dumps) -> dict[str, 
     return entry
 
 
+def check_reason(reason: object) -> None:
+    """The ``reason`` of a status entry: a non-blank string of at most
+    :data:`MAX_REASON_CHARS` characters, with no control character (NUL, line breaks
+    and the other C0/C1 controls) and no lone surrogate. Raises LogEntryError saying
+    which rule it breaks."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise LogEntryError("reason must be a non-blank string")
+    if len(reason) > MAX_REASON_CHARS:
+        raise LogEntryError(
+            f"reason is {len(reason)} characters; at most {MAX_REASON_CHARS} allowed"
+        )
+    for char in reason:
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            raise LogEntryError(f"reason holds the control character U+{code:04X}")
+        if 0xD800 <= code < 0xE000:
+            raise LogEntryError(f"reason holds a lone surrogate U+{code:04X}")
+
+
 def _check(entry: Mapping[str, Any]) -> None:
     kind = entry.get("kind")
     if kind not in ENTRY_KINDS:
@@ -94,6 +122,8 @@ def _check(entry: Mapping[str, Any]) -> None:
     for field in _REQUIRED[str(kind)]:
         if field not in entry:
             raise LogEntryError(f"{kind} entry: {field} is required")
+    if kind == "status" and "reason" in entry:
+        check_reason(entry["reason"])
     digest = entry.get("digest")
     if digest is not None and (not isinstance(digest, str) or not _DIGEST.fullmatch(digest)):
         raise LogEntryError("digest must be 'sha256:' and 64 lowercase hex digits")

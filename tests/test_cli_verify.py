@@ -48,7 +48,8 @@ def test_verify_local_bundle_and_qr(issued: Path, capsys: pytest.CaptureFixture[
         assert f"passed  {check}:" in err
     code, out, _ = run(capsys, "verify", "--qr", str(issued.with_suffix(".png")), "--local")
     assert code == 0 and "genuine" in out
-    assert run(capsys, "label", "revoke", str(issued.with_suffix(".json")))[0] == 0
+    bundle = str(issued.with_suffix(".json"))
+    assert run(capsys, "label", "revoke", bundle, "--reason", "study withdrawn")[0] == 0
     code, out, err = run(capsys, "verify", str(issued.with_suffix(".json")), "--local")
     assert code == 1 and out.strip() == "revoked: NOT verified"
 

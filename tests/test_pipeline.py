@@ -172,6 +172,10 @@ class World:
     def unsigned_grade(self) -> dict[str, Any]:
         grade = _example("grade-credential.room-ac")
         grade["issuer"]["id"] = self.issuer.did
+        grade["credentialStatus"] = [  # a grade carries its issuer's status entries too
+            status_list_entry(REVOCATION_URL, REVOCATION_INDEX + 1, "revocation"),
+            status_list_entry(SUSPENSION_URL, SUSPENSION_INDEX + 1, "suspension"),
+        ]
         subject = grade["credentialSubject"]
         subject["gradingRule"]["digest"] = rule_digest(self.rule)
         subject["gradedCredential"]["digest"] = credential_digest(self.label).removeprefix(
@@ -309,7 +313,6 @@ def test_genuine_label_passes_every_check(world: World) -> None:
 def test_genuine_grade_passes_every_check_including_the_recomputed_grade(world: World) -> None:
     result = world.verify(world.grade, claims=BadgeClaims(grade="3", seller="91440606MA4WK7R2X8"))
     outcomes = _outcomes(result)
-    assert outcomes.pop("status") == "skipped"  # the example grade has no credentialStatus
     assert set(outcomes.values()) == {"passed"}, result.to_vc_api()
     assert result.verdict is Verdict.GENUINE
 
@@ -397,6 +400,57 @@ def _revoked_and_suspended(w: World) -> Verification:
     w.bits[REVOCATION_URL].set(REVOCATION_INDEX)
     w.bits[SUSPENSION_URL].set(SUSPENSION_INDEX)
     return w.verify()
+
+
+def _resigned_label(w: World, status: Any) -> dict[str, Any]:
+    unsigned = w.unsigned_label()
+    if status is None:
+        del unsigned["credentialStatus"]
+    else:
+        unsigned["credentialStatus"] = status
+    return w.issuer.sign(unsigned)
+
+
+def _no_status_entries(w: World) -> Verification:
+    return w.verify(_resigned_label(w, None))
+
+
+def _empty_status_entries(w: World) -> Verification:
+    return w.verify(_resigned_label(w, []))
+
+
+def _revocation_entry_only(w: World) -> Verification:
+    return w.verify(
+        _resigned_label(w, [status_list_entry(REVOCATION_URL, REVOCATION_INDEX, "revocation")])
+    )
+
+
+def _two_revocation_entries(w: World) -> Verification:
+    return w.verify(
+        _resigned_label(
+            w,
+            [
+                status_list_entry(REVOCATION_URL, REVOCATION_INDEX, "revocation"),
+                status_list_entry(REVOCATION_URL, REVOCATION_INDEX + 1, "revocation"),
+                status_list_entry(SUSPENSION_URL, SUSPENSION_INDEX, "suspension"),
+            ],
+        )
+    )
+
+
+def _grade_without_status_entries(w: World) -> Verification:
+    unsigned = w.unsigned_grade()
+    del unsigned["credentialStatus"]
+    return w.verify(w.issuer.sign(unsigned, datetime(2025, 10, 2, tzinfo=UTC)))
+
+
+def _revocation_entry_not_the_logged_one(w: World) -> Verification:
+    bundle = w.bundle(w.label)
+    entry = dict(bundle["logEntry"])
+    entry["statusList"], entry["statusIndex"] = REVOCATION_URL, REVOCATION_INDEX + 7
+    index = w.log.append(entry)
+    bundle = {**bundle, "logEntry": entry, "receipt": w.log.receipt(index).to_json()}
+    return w.verify(bundle=bundle)
 
 
 def _status_list_unavailable(w: World) -> Verification:
@@ -530,6 +584,36 @@ FAILURES = [
     ("revoked", _revoked, "status", "REVOKED", Verdict.REVOKED),
     ("suspended", _suspended, "status", "SUSPENDED", Verdict.SUSPENDED),
     ("revoked-and-suspended", _revoked_and_suspended, "status", "REVOKED", Verdict.REVOKED),
+    ("no-status-entries", _no_status_entries, "status", "STATUS_ENTRIES_MISSING", Verdict.INVALID),
+    ("empty-status", _empty_status_entries, "status", "STATUS_ENTRIES_MISSING", Verdict.INVALID),
+    (
+        "revocation-entry-only",
+        _revocation_entry_only,
+        "status",
+        "STATUS_ENTRIES_MISSING",
+        Verdict.INVALID,
+    ),
+    (
+        "two-revocation-entries",
+        _two_revocation_entries,
+        "status",
+        "STATUS_ENTRIES_MISSING",
+        Verdict.INVALID,
+    ),
+    (
+        "grade-without-status",
+        _grade_without_status_entries,
+        "status",
+        "STATUS_ENTRIES_MISSING",
+        Verdict.INVALID,
+    ),
+    (
+        "revocation-entry-not-allocated",
+        _revocation_entry_not_the_logged_one,
+        "status",
+        "STATUS_ENTRY_MISMATCH",
+        Verdict.INVALID,
+    ),
     (
         "status-unavailable",
         _status_list_unavailable,

@@ -23,7 +23,7 @@ from verifier.i18n import (
     t,
 )
 from verifier.result import CHECK_NAMES, Check, Outcome, Verdict
-from verifier.scanpage import ScanView, render_not_found, render_scan_page
+from verifier.scanpage import VERDICT_COLOURS, ScanView, render_not_found, render_scan_page
 
 MISUSE_CODES = ("too-many-scans", "impossible-travel", "outside-market", "ghost-serial",
                 "gtin-not-covered")  # fmt: skip
@@ -299,7 +299,7 @@ def test_page_per_verdict_and_language(lang: str, verdict: Verdict) -> None:
     assert structure.errors == [] and structure.stack == []
     assert structure.tags.count("h1") == 1 and structure.tags.count("details") == 1
     # the banner comes first, then the warnings, then the product
-    banner = page.index('<header class="v"')
+    banner = page.index('<header class="v ')
     assert banner < page.index(html.escape(t(lang, "section.product")))
     if verdict is Verdict.WARNING:
         warning = page.index(html.escape(t(lang, "warning.outside-market")))
@@ -427,3 +427,43 @@ def test_language_switcher_links_the_other_languages() -> None:
     page = render_scan_page(example_view("zh-Hant", Verdict.GENUINE))
     links = re.findall(r'href="\?lang=([\w-]+)"', page)
     assert links == ["zh-Hans", "en", "pt"]
+
+
+@pytest.mark.parametrize("verdict", list(Verdict))
+def test_banner_class_names_its_tone(verdict: Verdict) -> None:
+    page = render_scan_page(example_view("en", verdict))
+    tone = {"#15803d": "green", "#b91c1c": "red", "#f59e0b": "amber"}[VERDICT_COLOURS[verdict][0]]
+    assert f'<header class="v {tone}" role="status">' in page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize(
+    ("verdict", "purpose"),
+    [(Verdict.REVOKED, "revocation"), (Verdict.SUSPENDED, "suspension")],
+)
+def test_a_withdrawn_label_shows_when_and_why(lang: str, verdict: Verdict, purpose: str) -> None:
+    change = {
+        "purpose": purpose,
+        "at": "2026-12-06T04:31:16Z",
+        "reason": "<b>study</b> withdrawn",
+        "logIndex": 77,
+    }
+    page = render_scan_page(example_view(lang, verdict, status_change=change))
+    section = page.index(html.escape(t(lang, f"section.status_change.{purpose}")))
+    assert (
+        page.index('<header class="v ')
+        < section
+        < page.index(html.escape(t(lang, "section.product")))
+    )
+    assert html.escape(t(lang, f"field.status_changed_at.{purpose}")) in page
+    assert "2026-12-06 04:31 UTC" in page
+    assert html.escape(t(lang, "field.status_reason")) in page
+    assert "&lt;b&gt;study&lt;/b&gt; withdrawn" in page and "<b>study" not in page
+    assert html.escape(t(lang, "status.logged", index=77)) in page
+    no_reason = render_scan_page(
+        example_view(lang, verdict, status_change={**change, "reason": None})
+    )
+    assert html.escape(t(lang, "status.no_reason")) in no_reason
+    # a change that is not the verdict's (or no such verdict) is not shown
+    other = render_scan_page(example_view(lang, Verdict.GENUINE, status_change=change))
+    assert '<section class="sc">' in page and '<section class="sc">' not in other

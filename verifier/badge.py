@@ -2,8 +2,11 @@
 
 It shows the verdict as of the request (the scan page's colour and glyph, a
 localized word), the declared footprint and the grade, so a revoked or
-suspended label turns red or amber on every listing that shows it. Every value
-is XML-escaped; the result is a standalone SVG 1.1 document.
+suspended label turns red or amber on every listing that shows it. A revoked or
+suspended label shows its status instead of its footprint and grade (a listing
+must not keep advertising a withdrawn grade); the grade is shown only while the
+label is genuine or merely flagged. Every value is XML-escaped; the result is a
+standalone SVG 1.1 document.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ _FONT: Final = (
     'system-ui,-apple-system,Roboto,"PingFang SC","PingFang TC","Microsoft YaHei",'
     '"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif'
 )
+_GRADE_SHOWN: Final = frozenset({Verdict.GENUINE, Verdict.WARNING})
+"""Verdicts under which the badge shows the grade (never for a revoked or suspended label)."""
 _MAX_CHARS: Final = 48
 _MIN_FONT: Final = 7.0
 
@@ -85,12 +90,18 @@ def render_badge_svg(
 ) -> str:
     """The badge for one label as an SVG document (UTF-8 text, no XML declaration).
 
-    Lines: the localized verdict word; the footprint value and unit; the scheme
-    name and label number; a disc with the grade on the right. ``lang`` outside
+    Lines: the localized verdict word; the footprint value and unit (for a revoked or
+    suspended label, its status instead); the scheme name and label number; a disc
+    with the grade on the right (only for a genuine or warning verdict). ``lang`` outside
     :data:`verifier.i18n.LANGUAGES` renders in ``zh-Hans``; ``footprint_value`` is
     a decimal string, grouped for the language; ``None`` leaves its part out.
     """
     lang = lang if lang in LANGUAGES else LANGUAGES[0]
+    withdrawn = verdict in (Verdict.REVOKED, Verdict.SUSPENDED)
+    if verdict not in _GRADE_SHOWN:
+        grade = None
+    if withdrawn:
+        footprint_value = None
     background, foreground = VERDICT_COLOURS[verdict]
     word = t(lang, f"verdict.{verdict.value}.short")
     label = _clip(label_number) if label_number else None
@@ -99,6 +110,9 @@ def render_badge_svg(
     width = full_width - (2 * _GRADE_R + 4 if grade else 0)
 
     lines = [_line(24, word, 17, width, "#111827", bold=True)]
+    if withdrawn:
+        status = t(lang, f"badge.status.{verdict.value}")
+        lines.append(_line(42, _clip(status), 12.5, width, background, bold=True))
     if footprint_value:
         value = format_decimal(lang, footprint_value)
         if footprint_unit:

@@ -10,6 +10,7 @@
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from credentials.dataintegrity import verify as verify_proof
 from credentials.errors import CredentialError
 from schemas.digitallink import DigitalLinkError, parse_digital_link
+from schemas.vocabulary import GRADE_CREDENTIAL_TYPE
 from verifier.badge import render_badge_svg
 from verifier.binding import BadgeClaims
 from verifier.i18n import negotiate_language
@@ -91,10 +93,14 @@ def verifier_router(
     trust_list: Callable[[], Mapping[str, Any]],
     require_admin: Callable[[str | None], None],
     log_origin: Callable[[], str],
+    status_change: Callable[[str], Mapping[str, Any] | None] = lambda _: None,
 ) -> APIRouter:
     """The verifier's routes; ``summarize`` turns a label credential into the scan page's
-    summary, ``grade_summary`` a grade credential into its grade block. The router's
-    lifespan writes the queued scans and alerts when the app shuts down."""
+    summary, ``grade_summary`` a grade credential into its grade block, and
+    ``status_change(credential_id)`` gives the logged change behind a revoked or
+    suspended label (``purpose``, ``at``, ``reason``, ``logIndex``; read only for such
+    a verdict, at each scan). The router's lifespan writes the queued scans and alerts
+    when the app shuts down."""
 
     @asynccontextmanager
     async def lifespan(_: object) -> AsyncIterator[None]:
@@ -234,6 +240,8 @@ def verifier_router(
         view = _view(
             language, outcome, summarize, grade_summary, str(request.base_url), log_origin()
         )
+        if outcome.verdict in (Verdict.REVOKED, Verdict.SUSPENDED):
+            view = replace(view, status_change=status_change(str(record.credential.get("id"))))
         return HTMLResponse(render_scan_page(view), headers={"Cache-Control": "no-store"})
 
     @router.post("/badges/verify", tags=["badges"], summary="Check a seller's badge")
@@ -248,9 +256,13 @@ def verifier_router(
             boundary=body.footprint.boundary if body.footprint else None,
         )
         grade = record.grades[-1]["verifiableCredential"] if record and record.grades else None
-        if record is not None:
+        if body.credential is not None:  # the submitted document, never a stored stand-in
+            results = service.badge_document(credential, record, claims)
+            if _is_grade(credential):
+                grade = credential
+        elif record is not None:
             results = service.badge(record, claims)
-        else:
+        else:  # pragma: no cover - _badge_subject gives a record for a label number
             results = [service.verify(credential, None, claims)]
         verdict = results[0].verdict
         if verdict is Verdict.GENUINE:
@@ -354,6 +366,11 @@ def _badge_subject(
     credential_id = body.credential.get("id")
     record = service.labels.by_credential(credential_id) if isinstance(credential_id, str) else None
     return record, body.credential
+
+
+def _is_grade(credential: Mapping[str, Any]) -> bool:
+    types = credential.get("type")
+    return isinstance(types, list) and GRADE_CREDENTIAL_TYPE in types
 
 
 def _region(request: Request) -> str | None:

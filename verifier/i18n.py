@@ -246,6 +246,59 @@ _TABLE: Final[dict[str, tuple[str, str, str, str]]] = {
         "registo público) e não é fiável.",
     ),
     "verdict.invalid.short": ("无效", "無效", "Invalid", "Inválido"),
+    "verdict.suspect.title": (
+        "请勿信任此标签",
+        "請勿信任此標籤",
+        "Do not trust this label",
+        "Não confie neste rótulo",
+    ),
+    "verdict.suspect.explain": (
+        "此标签的序列号从未签发，或其扫描记录显示标签已被复制；它可能是伪造的，请查看下方提示。",
+        "此標籤的序號從未簽發，或其掃描記錄顯示標籤已被複製；它可能是偽造的，請查看下方提示。",
+        "This label's serial number was never issued, or its scans show it has been copied; "
+        "it may be counterfeit. See the notes below.",
+        "O número de série deste rótulo nunca foi emitido, ou as leituras mostram que foi "
+        "copiado; pode ser contrafeito. Veja as notas abaixo.",
+    ),
+    "verdict.suspect.short": ("请勿信任", "請勿信任", "Do not trust", "Não confie"),
+    # --- status change (revoked / suspended) ---------------------------------------------
+    "section.status_change.revocation": (
+        "撤销记录",
+        "撤銷記錄",
+        "Revocation",
+        "Revogação",
+    ),
+    "section.status_change.suspension": (
+        "暂停记录",
+        "暫停記錄",
+        "Suspension",
+        "Suspensão",
+    ),
+    "field.status_changed_at.revocation": (
+        "撤销时间",
+        "撤銷時間",
+        "Revoked on",
+        "Revogado em",
+    ),
+    "field.status_changed_at.suspension": (
+        "暂停时间",
+        "暫停時間",
+        "Suspended on",
+        "Suspenso em",
+    ),
+    "field.status_reason": ("原因", "原因", "Reason", "Motivo"),
+    "status.no_reason": (
+        "签发机构未说明原因",
+        "簽發機構未說明原因",
+        "The issuer gave no reason",
+        "A entidade emissora não indicou o motivo",
+    ),
+    "status.logged": (
+        "已记录在公开日志中，索引号 {index}",
+        "已記錄於公開日誌，索引號 {index}",
+        "Recorded in the public log at index {index}",
+        "Inscrito no registo público com o índice {index}",
+    ),
     # --- product ----------------------------------------------------------------------
     "section.product": ("产品", "產品", "Product", "Produto"),
     "field.label_number": ("标签编号", "標籤編號", "Label number", "Número do rótulo"),
@@ -506,6 +559,20 @@ _TABLE: Final[dict[str, tuple[str, str, str, str]]] = {
         "The credential does not match its public log record",
         "A credencial não corresponde à inscrição no registo público",
     ),
+    "reason.STATUS_ENTRIES_MISSING": (
+        "凭证缺少签发机构的撤销和暂停状态条目，无法被撤销",
+        "憑證缺少簽發機構的撤銷及暫停狀態條目，無法被撤銷",
+        "The credential lacks its issuer's revocation and suspension entries, so it cannot "
+        "be revoked",
+        "A credencial não tem as entradas de revogação e suspensão da entidade emissora, "
+        "pelo que não pode ser revogada",
+    ),
+    "reason.STATUS_ENTRY_MISMATCH": (
+        "凭证的撤销状态条目与公开日志中登记的不符",
+        "憑證的撤銷狀態條目與公開日誌中登記的不符",
+        "The credential's revocation entry is not the one recorded in the public log",
+        "A entrada de revogação da credencial não é a inscrita no registo público",
+    ),
     "reason.NO_RECEIPT": (
         "缺少公开日志回执",
         "缺少公開日誌收據",
@@ -588,6 +655,18 @@ _TABLE: Final[dict[str, tuple[str, str, str, str]]] = {
     # --- badge --------------------------------------------------------------------------
     "badge.brand": ("碳标签", "碳標籤", "Carbon label", "Rótulo de carbono"),
     "badge.grade": ("等级", "等級", "Grade", "Classe"),
+    "badge.status.revoked": (
+        "签发机构已撤销，请勿依赖",
+        "簽發機構已撤銷，請勿依賴",
+        "Withdrawn by the issuer",
+        "Retirado pela entidade emissora",
+    ),
+    "badge.status.suspended": (
+        "签发机构已暂停，请勿依赖",
+        "簽發機構已暫停，請勿依賴",
+        "Suspended by the issuer",
+        "Suspenso pela entidade emissora",
+    ),
     "badge.title": (
         "碳标签 {label}：{verdict}",
         "碳標籤 {label}：{verdict}",

@@ -14,7 +14,13 @@
                through the configured resolver, its proof, issuer (= the credential's)
                and validity are checked, then the bit is read (Bitstring Status List
                §3.2). ``REVOKED`` / ``SUSPENDED``; ``STATUS_RETRIEVAL_ERROR`` if the
-               list cannot be had.
+               list cannot be had. A label or grade credential must carry exactly one
+               ``BitstringStatusListEntry`` for ``revocation`` and one for
+               ``suspension`` (else ``STATUS_ENTRIES_MISSING``: a label its issuer
+               cannot revoke is not a label), and with a log entry that names the
+               allocated position (``statusList``, ``statusIndex``) the revocation
+               entry must be that one (else ``STATUS_ENTRY_MISMATCH``). Both make the
+               verdict ``INVALID``.
 ``validity``   ``validFrom <= now <= validUntil`` (``EXPIRED``, ``NOT_YET_VALID``).
 ``log``        the label bundle's log entry is an ``issue`` entry for this credential
                id, issuer and digest; its canonical bytes (``schemas.logentry``) are
@@ -29,7 +35,8 @@
                same grade and ratio. Skipped for other credentials.
 ``binding``    only with ``claims``: :func:`verifier.binding.check_binding`.
 
-Verdict: ``INVALID`` if structure, proof, issuer or log failed; else ``REVOKED``,
+Verdict: ``INVALID`` if structure, proof, issuer or log failed, or the status entries
+of a label or grade are missing or not the allocated ones; else ``REVOKED``,
 ``SUSPENDED`` or ``EXPIRED`` from the status and validity checks; else ``WARNING``
 if any other check failed (status retrieval, not yet valid, grade, binding) or a
 warning was raised; else ``GENUINE``.
@@ -80,9 +87,13 @@ from verifier.errors import CheckFailed
 from verifier.result import Check, Outcome, Verdict, Verification
 from verifier.trustlist import TrustList
 
-__all__ = ["FATAL_CHECKS", "VerificationContext", "verify_credential"]
+__all__ = ["FATAL_CHECKS", "UNREVOCABLE_REASONS", "VerificationContext", "verify_credential"]
 
 FATAL_CHECKS: Final = frozenset({"structure", "proof", "issuer", "log"})
+UNREVOCABLE_REASONS: Final = frozenset({"STATUS_ENTRIES_MISSING", "STATUS_ENTRY_MISMATCH"})
+"""Status failures that make the verdict INVALID: the issuer could not revoke the credential."""
+_STATUS_OWNED_TYPES: Final = (LABEL_CREDENTIAL_TYPE, GRADE_CREDENTIAL_TYPE)
+_STATUS_PURPOSES: Final = ("revocation", "suspension")
 _GENERIC_TYPES: Final = frozenset({"VerifiableCredential", "DigitalConformityCredential"})
 
 
@@ -258,6 +269,8 @@ class _Run:
 
     def status_check(self) -> str:
         raw = self.credential.get("credentialStatus")
+        if any(t in self.types for t in _STATUS_OWNED_TYPES):
+            self._owned_status_entries(raw)
         if raw is None:
             raise _Skipped("the credential has no credentialStatus")
         entries = raw if isinstance(raw, list) else [raw]
@@ -281,6 +294,54 @@ class _Run:
         if "suspension" in set_purposes:
             raise CheckFailed("status", "SUSPENDED", "the issuer has suspended this credential")
         return f"not revoked or suspended ({len(entries)} status entries checked)"
+
+    def _owned_status_entries(self, raw: Any) -> None:
+        """A label or grade carries exactly its issuer's revocation and suspension entries.
+
+        Raises CheckFailed ``STATUS_ENTRIES_MISSING`` (not exactly one
+        ``BitstringStatusListEntry`` per purpose, or entries of other purposes) and
+        ``STATUS_ENTRY_MISMATCH`` (the revocation entry is not the position the log
+        entry records). That each list is published and signed by the issuer is
+        checked when it is read (:meth:`_status_list`).
+        """
+        kind = next(t for t in _STATUS_OWNED_TYPES if t in self.types)
+        entries = raw if isinstance(raw, list) else [] if raw is None else [raw]
+        found: dict[str, Mapping[str, Any]] = {}
+        for entry in entries:
+            purpose = _get(entry, "statusPurpose")
+            if (
+                not isinstance(entry, Mapping)
+                or entry.get("type") != "BitstringStatusListEntry"
+                or purpose not in _STATUS_PURPOSES
+                or purpose in found
+            ):
+                found = {}
+                break
+            found[str(purpose)] = entry
+        missing = [p for p in _STATUS_PURPOSES if p not in found]
+        if missing or len(entries) != len(_STATUS_PURPOSES):
+            raise CheckFailed(
+                "status",
+                "STATUS_ENTRIES_MISSING",
+                f"a {kind} must carry exactly one BitstringStatusListEntry for revocation and "
+                f"one for suspension, allocated by its issuer; this one has {len(entries)} "
+                f"status entries{' (missing ' + ', '.join(missing) + ')' if missing else ''}",
+            )
+        logged = _get(self.bundle, "logEntry")
+        logged_list, logged_index = _get(logged, "statusList"), _get(logged, "statusIndex")
+        if logged_list is None or logged_index is None:
+            return
+        revocation = found["revocation"]
+        if revocation.get("statusListCredential") != logged_list or str(
+            revocation.get("statusListIndex")
+        ) != str(logged_index):
+            raise CheckFailed(
+                "status",
+                "STATUS_ENTRY_MISMATCH",
+                f"the revocation entry ({revocation.get('statusListCredential')} #"
+                f"{revocation.get('statusListIndex')}) is not the position its log entry "
+                f"allocated ({logged_list} #{logged_index})",
+            )
 
     def _status_list(self, url: str) -> dict[str, Any]:
         try:
@@ -507,6 +568,8 @@ class _Run:
         if FATAL_CHECKS & failed.keys():
             return Verdict.INVALID
         status = failed.get("status")
+        if status is not None and status.reason in UNREVOCABLE_REASONS:
+            return Verdict.INVALID
         if status is not None and status.reason == "REVOKED":
             return Verdict.REVOKED
         if status is not None and status.reason == "SUSPENDED":

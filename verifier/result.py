@@ -40,6 +40,9 @@ class Verdict(StrEnum):
     NOT_FOUND = "not-found"
     WARNING = "warning"
     INVALID = "invalid"
+    SUSPECT = "suspect"
+    """The scan page's verdict for a ghost or copied serial ("do not trust this label");
+    the pipeline never gives it (see ``verifier.service.ScanOutcome.verdict``)."""
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,10 @@ VERDICT_COLOURS: Final[Mapping[Verdict, tuple[str, str]]] = {
     Verdict.SUSPENDED: _AMBER,
     Verdict.EXPIRED: _AMBER,
     Verdict.WARNING: _AMBER,
+    Verdict.SUSPECT: _RED,
 }
 """Banner (and badge) background and text colour of each verdict."""
+_TONES: Final = {_GREEN: "green", _RED: "red", _AMBER: "amber"}
 
 _CROSS: Final = "M8 8l8 8M16 8l-8 8"
 VERDICT_ICONS: Final[Mapping[Verdict, str]] = {
@@ -60,6 +62,7 @@ VERDICT_ICONS: Final[Mapping[Verdict, str]] = {
     Verdict.SUSPENDED: "M10 8v8M14 8v8",
     Verdict.EXPIRED: "M12 7v5.2l3.4 2.1",
     Verdict.WARNING: "M12 6.8v6.4M12 17v.3",
+    Verdict.SUSPECT: "M12 6.8v6.4M12 17v.3",
 }
 """SVG path (24×24 box, drawn inside a ring) of each verdict's glyph."""
 
@@ -83,6 +86,7 @@ _CSS: Final = Template(
     "dt{color:#6b7280}dd{margin:0;overflow-wrap:anywhere}"
     "ul{margin:0;padding:0;list-style:none}li{margin:0 0 8px}"
     ".w{background:#fffbeb;border-left:4px solid #f59e0b}"
+    ".w.x{background:#fef2f2;border-left-color:#b91c1c}.sc{border-left:4px solid ${bg}}"
     ".fp{margin:0;font-size:30px;font-weight:700}.fp small{font-size:16px;font-weight:400}"
     ".s{display:flex;justify-content:space-between;gap:8px;font-size:14px}"
     ".b{height:8px;background:#e5e7eb;border-radius:4px}"
@@ -110,6 +114,9 @@ class ScanView:
     benchmark_value. ``recognitions``: ``{"jurisdiction": "HK"|"MO", "body": name}``.
     ``links``: ``bundle``, ``linkset``, ``log`` (and any other name → URL).
     ``warnings``: ``(code, detail)`` — a misuse rule's code or ``"check"``.
+    ``status_change`` (a revoked or suspended label): ``purpose`` (``revocation`` |
+    ``suspension``), ``at`` (ISO 8601 UTC), ``reason`` (or None), ``logIndex`` — the
+    logged status change, shown under the banner.
     """
 
     lang: str
@@ -123,6 +130,7 @@ class ScanView:
     log_origin: str | None = None
     recognitions: tuple[Mapping[str, str], ...] = ()
     links: Mapping[str, str] = field(default_factory=dict)
+    status_change: Mapping[str, Any] | None = None
 
 
 def _e(value: object) -> str:
@@ -209,10 +217,12 @@ def _document(lang: str, verdict: Verdict, title: str, banner: str, main: str) -
 
 
 def _banner(lang: str, verdict: Verdict, line: str | None) -> str:
+    """The verdict banner; its class names its tone (``v green``, ``v amber``, ``v red``)."""
     key = f"verdict.{verdict.value}"
     number = f'<p class="n">{_e(line)}</p>' if line else ""
+    tone = _TONES[VERDICT_COLOURS[verdict]]
     return (
-        f'<header class="v" role="status"><div class="h">{_icon(verdict, 44)}'
+        f'<header class="v {tone}" role="status"><div class="h">{_icon(verdict, 44)}'
         f"<h1>{_e(t(lang, key + '.title'))}</h1></div>"
         f"<p>{_e(t(lang, key + '.explain'))}</p>{number}</header>"
     )
@@ -235,7 +245,8 @@ def _footer(lang: str) -> str:
 # --- sections -----------------------------------------------------------------------------
 
 
-def _warnings(lang: str, warnings: Sequence[tuple[str, str]]) -> str:
+def _warnings(lang: str, warnings: Sequence[tuple[str, str]], red: bool = False) -> str:
+    """The notes under the banner: amber, or red (``w x``) when they make the verdict red."""
     items = []
     for code, detail in warnings:
         key = f"warning.{code}"
@@ -243,7 +254,35 @@ def _warnings(lang: str, warnings: Sequence[tuple[str, str]]) -> str:
         items.append(
             f'<li><b>{_e(headline)}</b><br><span class="d" lang="en">{_e(detail)}</span></li>'
         )
-    return _section(t(lang, "section.warnings"), f"<ul>{''.join(items)}</ul>", "w") if items else ""
+    css = "w x" if red else "w"
+    return _section(t(lang, "section.warnings"), f"<ul>{''.join(items)}</ul>", css) if items else ""
+
+
+def _status_change(lang: str, verdict: Verdict, change: Mapping[str, Any] | None) -> str:
+    """When and why the label was revoked or suspended (only when that is the verdict)."""
+    if change is None:
+        return ""
+    purpose = _text(change.get("purpose"))
+    expected = {Verdict.REVOKED: "revocation", Verdict.SUSPENDED: "suspension"}.get(verdict)
+    if purpose is None or purpose != expected:
+        return ""
+    at = _text(change.get("at"))
+    when = f"{at[:10]} {at[11:16]} UTC" if at and _DATE.match(at) and len(at) >= 16 else at
+    reason = _text(change.get("reason"))
+    shown_reason = (
+        f"<span>{_e(reason)}</span>"
+        if reason
+        else f'<span class="d">{_e(t(lang, "status.no_reason"))}</span>'
+    )
+    rows = [
+        (t(lang, f"field.status_changed_at.{purpose}"), _e(when) if when else None),
+        (t(lang, "field.status_reason"), shown_reason),
+    ]
+    body = _dl(rows)
+    index = change.get("logIndex")
+    if isinstance(index, int) and not isinstance(index, bool):
+        body += f'<p class="d">{_e(t(lang, "status.logged", index=index))}</p>'
+    return _section(t(lang, f"section.status_change.{purpose}"), body, "sc")
 
 
 def _product(lang: str, s: Mapping[str, Any]) -> str:
@@ -455,7 +494,8 @@ def render_scan_page(view: ScanView) -> str:
     line = f"{t(lang, 'field.label_number')} {label}" if label else None
     main = "".join(
         [
-            _warnings(lang, view.warnings),
+            _status_change(lang, view.verdict, view.status_change),
+            _warnings(lang, view.warnings, red=view.verdict is Verdict.SUSPECT),
             _product(lang, summary),
             _footprint(lang, summary),
             _stages(lang, summary),

@@ -40,10 +40,9 @@ from sqlalchemy import Engine, insert, select
 
 from credentials.errors import CredentialError
 from credentials.vc import parse_datetime
-from schemas.logentry import credential_digest
 from verifier.binding import BadgeClaims
 from verifier.misuse import Finding, LabelFacts, MisuseRules, Scan, evaluate
-from verifier.pipeline import VerificationContext, jcs, verify_credential
+from verifier.pipeline import VerificationContext, verify_credential
 from verifier.result import Outcome, Verdict, Verification
 from verifier.store.tables import alerts, scans
 from verifier.trustlist import TrustList
@@ -78,6 +77,10 @@ class LabelDirectory(Protocol):
     def by_credential(self, credential_id: str) -> LabelRecord | None: ...
 
 
+COPY_FINDINGS: Final = frozenset({"ghost-serial", "too-many-scans", "impossible-travel"})
+"""Findings that say the scanned label is a counterfeit or a copy (see verifier.misuse)."""
+
+
 @dataclass(frozen=True)
 class ScanOutcome:
     """One scan: the label, its verification, its grade's, and what the rules found."""
@@ -90,10 +93,19 @@ class ScanOutcome:
 
     @property
     def verdict(self) -> Verdict:
-        """The one-glance verdict: a genuine label with findings shows as a warning."""
-        if self.verification.verdict is Verdict.GENUINE and self.findings:
+        """The one-glance verdict.
+
+        A ghost or copied serial (:data:`COPY_FINDINGS`) reads "do not trust this
+        label" (``SUSPECT``, red) unless the label itself is already invalid or
+        revoked; any other finding turns a genuine label into a warning (amber).
+        """
+        verdict = self.verification.verdict
+        copied = any(f.code in COPY_FINDINGS for f in self.findings)
+        if copied and verdict not in (Verdict.INVALID, Verdict.REVOKED):
+            return Verdict.SUSPECT
+        if verdict is Verdict.GENUINE and self.findings:
             return Verdict.WARNING
-        return self.verification.verdict
+        return verdict
 
 
 # -- memoized verification -------------------------------------------------------------
@@ -470,13 +482,23 @@ class VerifierService:
         bundle: Mapping[str, Any] | None = None,
         claims: BadgeClaims | None = None,
     ) -> Verification:
-        """Run the pipeline (through the memo); without a bundle, a credential issued
-        here is checked against its own log entry (found by id and content)."""
+        """Run the pipeline (through the memo) on ``credential``, the document given.
+
+        Without a bundle, a credential whose id was issued here is checked against
+        the log entry and receipt stored for that id: the digest of *this* document
+        must be the logged one (``DIGEST_MISMATCH`` otherwise), so an altered copy
+        of a genuine credential fails the log check by name. The stored document is
+        never verified in its place.
+        """
         if bundle is None and isinstance(credential.get("id"), str):
             record = self.labels.by_credential(credential["id"])
             stored = None if record is None else _bundle_for(record, credential["id"])
-            if stored is not None and _same_document(stored["verifiableCredential"], credential):
-                bundle = stored
+            if stored is not None:
+                bundle = {
+                    "verifiableCredential": credential,
+                    "logEntry": stored.get("logEntry"),
+                    "receipt": stored.get("receipt"),
+                }
         ctx = self.context()
         try:
             key = verification_key(credential, bundle, claims, ctx)
@@ -638,6 +660,34 @@ class VerifierService:
             self.verify(dict(latest["verifiableCredential"]), latest, claims),
         ]
 
+    def badge_document(
+        self, credential: dict[str, Any], record: LabelRecord | None, claims: BadgeClaims
+    ) -> list[Verification]:
+        """Verify the credential a listing submitted against what it claims.
+
+        ``credential`` itself is verified — its proof, its digest against the log
+        entry stored for its id (:meth:`verify`), status, trust and the claims —
+        never the stored credential of the same id. ``record`` is the label that id
+        belongs to (None: not issued here, then the log check fails). A submitted
+        label with grades is checked as a label, and the claims are bound to its
+        newest grade as in :meth:`badge`; a submitted grade is checked with the
+        claims after its label (whose status and validity it depends on).
+        """
+        if record is None:
+            return [self.verify(credential, None, claims)]
+        if credential.get("id") == record.credential.get("id"):
+            if not record.grades:
+                return [self.verify(credential, None, claims)]
+            latest = record.grades[-1]
+            return [
+                self.verify(credential),
+                self.verify(dict(latest["verifiableCredential"]), latest, claims),
+            ]
+        return [
+            self.verify(record.credential, record.bundle),
+            self.verify(credential, None, claims),
+        ]
+
 
 def _bundle_for(record: LabelRecord, credential_id: str) -> Mapping[str, Any] | None:
     if record.credential.get("id") == credential_id:
@@ -646,19 +696,6 @@ def _bundle_for(record: LabelRecord, credential_id: str) -> Mapping[str, Any] | 
         if grade["verifiableCredential"].get("id") == credential_id:
             return grade
     return None
-
-
-def _same_document(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Equal as JSON, or with the same RFC 8785 digest (``1.0`` and ``1`` are one number)."""
-    try:
-        if fingerprint(a) == fingerprint(b):
-            return True
-    except (TypeError, ValueError):
-        pass
-    try:
-        return credential_digest(a, jcs) == credential_digest(b, jcs)
-    except ValueError:
-        return False
 
 
 def _facts(record: LabelRecord) -> LabelFacts:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from ledger.store.types import UTCDateTime
 
 metadata = MetaData()
 
@@ -38,7 +39,7 @@ issuer_orgs = Table(
     Column("key_name", String(64), nullable=False),
     Column("credential_types", Text, nullable=False),  # JSON list
     Column("product_categories", Text, nullable=False),  # JSON list
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 api_tokens = Table(
@@ -50,8 +51,8 @@ api_tokens = Table(
     Column("prefix", String(16), nullable=False),
     Column("scopes", Text, nullable=False),  # space-separated
     Column("label", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
 )
 
 issued_credentials = Table(
@@ -75,7 +76,7 @@ issued_credentials = Table(
     Column("revocation_list", Text, nullable=True),
     Column("suspension_list", Text, nullable=True),
     Column("idempotency_key", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 status_lists = Table(
@@ -101,7 +102,7 @@ status_events = Table(
     Column("value", Boolean, nullable=False),
     Column("credential_id", Text, nullable=False, index=True),
     Column("reason", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 status_list_versions = Table(
@@ -112,7 +113,7 @@ status_list_versions = Table(
     Column("document", Text, nullable=False),
     # The last log index whose status event this version holds (-1: none; NULL: unknown).
     Column("through_index", BigInteger, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 grading_rules = Table(
@@ -123,7 +124,7 @@ grading_rules = Table(
     Column("document", Text, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("log_index", BigInteger, nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 label_counters = Table(
@@ -141,7 +142,7 @@ idempotency_keys = Table(
     Column("key", String(255), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("credential_id", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 APPEND_ONLY = ("issued_credentials", "status_events", "status_list_versions", "grading_rules")

@@ -22,7 +22,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Integer,
     LargeBinary,
     MetaData,
@@ -30,6 +29,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from ledger.store.types import UTCDateTime
 
 metadata = MetaData()
 
@@ -75,7 +76,7 @@ log_checkpoints = Table(
     Column("tree_size", RowID, primary_key=True, autoincrement=False),
     Column("root", LargeBinary, nullable=False),
     Column("note", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 APPEND_ONLY_TABLES = ("log_entries", "log_tiles", "log_tile_nodes", "log_checkpoints")

@@ -3,7 +3,9 @@ keeps a salted hash of the client, a coarse region and the time."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+
+from ledger.store.types import UTCDateTime
 
 metadata = MetaData()
 
@@ -17,7 +19,7 @@ scans = Table(
     Column("region", String(16), nullable=True),
     Column("client_hash", String(64), nullable=False),
     Column("verdict", String(16), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
 )
 
 alerts = Table(
@@ -29,5 +31,5 @@ alerts = Table(
     Column("serial", String(64), nullable=True),
     Column("region", String(16), nullable=True),
     Column("detail", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
 )
