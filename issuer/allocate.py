@@ -56,6 +56,7 @@ from ledger.store.engine import WriteTransaction
 
 PURPOSES = ("revocation", "suspension")
 STATUS_LIST_CAPACITY = 131_072  # Bitstring Status List v1.0 §6.1 minimum, for herd privacy
+MAX_LABEL_SEQUENCE = 999_999  # six digits: issuer.build.label_number
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,10 @@ def skipped_numbers(engine: Engine, year: int | None, org: str | None) -> list[S
                 reservations = reservations.where(label_reservations.c.org_id == org_id)
             rows = conn.execute(reservations.order_by(label_reservations.c.first_sequence)).all()
             logged = _logged_sequences(conn, int(counter.year), str(counter.category_code))
-            segments = _segments(rows, int(counter.next_sequence), covered_only=org is not None)
+            below = min(
+                int(counter.next_sequence), MAX_LABEL_SEQUENCE + 1
+            )  # none beyond is printable
+            segments = _segments(rows, below, covered_only=org is not None)
             for first, last, row in segments:
                 skipped.extend(
                     _skipped_in(
