@@ -33,6 +33,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credentials.canonical import canonicalize_jcs
 from credentials.dataintegrity import EDDSA_RDFC_2022, sign, sign_serialized
@@ -418,8 +420,9 @@ class IssuerService:
                 for key, (digest, now) in hashes.items()
                 if key not in known
             ]
-            if new:
-                conn.execute(insert(idempotency_keys), new)
+            if new:  # a key a concurrent request just recorded is left to it (no 500)
+                dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+                conn.execute(dialect(idempotency_keys).on_conflict_do_nothing(), new)
         for key, digest in known.items():
             if digest != hashes[key][0]:
                 outcomes[key] = Conflict("this Idempotency-Key was used with a different request")
