@@ -31,6 +31,7 @@ cli.add_typer(issuer_app, name="issuer")
 cli.add_typer(token_app, name="token")
 cli.add_typer(issue_app, name="issue")
 cli.add_typer(label_app, name="label")
+cli.add_typer(label_app, name="labels", hidden=True)  # `carbonlabel labels gaps` reads well too
 cli.command("demo")(demo)
 cli.command("verify")(verify)
 cli.command("serve")(serve)

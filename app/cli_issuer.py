@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import queue
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,9 +19,11 @@ from app.cli_log import err, fail, progress_bar
 from app.runtime import ConfigurationError, Runtime, freeze_loaded_objects, utcnow
 from app.settings import load_settings
 from credentials.errors import CredentialError
-from issuer.batchfile import BatchRow, read_batch
+from issuer.allocate import skipped_numbers
+from issuer.batchfile import BatchRow, read_batch, row_keys
 from issuer.directory import SCOPES, Principal
-from issuer.errors import IssuerError, NotFound
+from issuer.errors import InvalidRequest, IssuerError, NotFound
+from issuer.gaps_http import parse_year
 from issuer.qr import qr_png
 from issuer.service import Issued
 from ledger.errors import LedgerError
@@ -120,12 +124,14 @@ def _issue_rows(
     rt: Runtime,
     principal: Principal,
     rows: list[BatchRow],
-    key_prefix: str | None,
+    keys: Mapping[int, str],
     out: Path | None,
     progress: Callable[[int], object],
 ) -> tuple[list[Issued], list[tuple[int, str]]]:
     """Issue every good row, CHUNK at a time (one log commit each); collect failures.
 
+    ``keys`` are the rows' idempotency keys by line: a row issued before (by a run
+    that stopped) comes back as it was, and its files are written if missing.
     ``progress(n)`` is told of every n rows done, issued or not.
     """
     issued: list[Issued] = []
@@ -135,7 +141,7 @@ def _issue_rows(
     batches = (
         (
             [row.request for row in chunk if row.request is not None],
-            [None if key_prefix is None else f"{key_prefix}-{row.line}" for row in chunk],
+            [keys.get(row.line) for row in chunk],
         )
         for chunk in chunks
     )
@@ -165,59 +171,127 @@ def _issuing_bar(rows: list[BatchRow]) -> Iterator[Callable[[int], object]]:
         yield lambda done: bar.advance(task, done)
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """What a run (or one ``--workers`` share of it) did."""
+
+    new: int = 0
+    resumed: int = 0
+    failures: tuple[tuple[int, str], ...] = ()
+
+    def __add__(self, other: _Tally) -> _Tally:
+        return _Tally(
+            self.new + other.new,
+            self.resumed + other.resumed,
+            tuple(sorted(self.failures + other.failures)),
+        )
+
+
+def _tally(issued: list[Issued], failures: list[tuple[int, str]], log_size: int) -> _Tally:
+    """Rows logged before the run began (``log_size`` entries) were resumed, not issued."""
+    resumed = sum(1 for label in issued if label.log_index < log_size)
+    return _Tally(len(issued) - resumed, resumed, tuple(failures))
+
+
 def _issue_share(
-    issuer: str, rows: list[BatchRow], out: Path, progress: Any
-) -> tuple[int, list[tuple[int, str]]]:
+    issuer: str,
+    rows: list[BatchRow],
+    keys: dict[int, str],
+    log_size: int,
+    out: Path,
+    progress: Any,
+) -> _Tally:
     """One ``--workers`` process: issue ``rows`` with a runtime of its own.
 
-    Returns how many labels it issued and the rows it could not issue. ``progress``
-    is a queue the parent's progress bar reads. Raises RuntimeError with the reason
-    if the deployment cannot be opened.
+    ``progress`` is a queue the parent's progress bar reads. Raises RuntimeError
+    with the reason if the deployment cannot be opened.
     """
     try:
         with runtime() as rt:
             principal = Principal(rt.directory.org(issuer), frozenset({"issue"}), "cli")
-            issued, failures = _issue_rows(rt, principal, rows, None, out, progress.put)
+            issued, failures = _issue_rows(rt, principal, rows, keys, out, progress.put)
     except typer.Exit as exc:  # runtime() printed why; the parent reports that the share failed
         raise RuntimeError(
             f"a worker could not open the deployment (exit {exc.exit_code})"
         ) from None
-    return len(issued), failures
+    return _tally(issued, failures, log_size)
 
 
 def _issue_in_parallel(
-    issuer: str, rows: list[BatchRow], out: Path, workers: int
-) -> tuple[int, list[tuple[int, str]]]:
+    issuer: str, rows: list[BatchRow], keys: dict[int, str], log_size: int, out: Path, workers: int
+) -> _Tally:
     """``rows`` split into ``workers`` contiguous shares, each issued by its own process."""
     context = multiprocessing.get_context("spawn")
     share = -(-len(rows) // workers)
     shares = [rows[start : start + share] for start in range(0, len(rows), share)]
-    issued, failures = 0, []
+    total = _Tally()
     with (
         context.Manager() as manager,
         ProcessPoolExecutor(len(shares), mp_context=context) as pool,
         _issuing_bar(rows) as advance,
     ):
         progress = manager.Queue()
-        futures = [pool.submit(_issue_share, issuer, part, out, progress) for part in shares]
+        futures = [
+            pool.submit(_issue_share, issuer, part, keys, log_size, out, progress)
+            for part in shares
+        ]
         while not all(future.done() for future in futures) or not progress.empty():
             try:
                 advance(progress.get(timeout=0.1))
             except queue.Empty:
                 continue
         for future in futures:
-            count, failed = future.result()
-            issued += count
-            failures += failed
-    return issued, sorted(failures)
+            total = total + future.result()
+    return total
 
 
 def _write_outputs(out: Path, issued: Issued) -> None:
+    """The label's bundle, receipt and QR PNG; a file already complete is left as it is.
+
+    Each file is written to a temporary name and renamed, so a run killed mid-write
+    leaves no half file under the final name; a file that is there but incomplete
+    (written by an older version that wrote in place) is written again.
+    """
     number = issued.label_number or str(issued.log_index)
-    (out / f"{number}.json").write_text(json.dumps(issued.bundle(), indent=2, ensure_ascii=False))
-    (out / f"{number}.receipt.json").write_text(json.dumps(issued.receipt, indent=2))
-    if issued.digital_link is not None:
-        (out / f"{number}.png").write_bytes(qr_png(issued.digital_link, scale=8))
+    bundle = out / f"{number}.json"
+    if not _complete_json(bundle):
+        _write_atomically(
+            bundle, json.dumps(issued.bundle(), indent=2, ensure_ascii=False).encode()
+        )
+    receipt = out / f"{number}.receipt.json"
+    if not _complete_json(receipt):
+        _write_atomically(receipt, json.dumps(issued.receipt, indent=2).encode())
+    png = out / f"{number}.png"
+    if issued.digital_link is not None and not _complete_png(png):
+        _write_atomically(png, qr_png(issued.digital_link, scale=8))
+
+
+def _complete_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def _complete_png(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            if file.read(8) != b"\x89PNG\r\n\x1a\n":
+                return False
+            file.seek(-len(_PNG_END), os.SEEK_END)
+            return file.read() == _PNG_END
+    except OSError:
+        return False
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 @issue_app.command("batch")
@@ -234,28 +308,46 @@ def issue_batch(
             "only within a share.",
         ),
     ] = 1,
+    run: Annotated[
+        str | None,
+        typer.Option(
+            help="Name a new set of row keys: rows identical to ones issued before (by any "
+            "file) are then issued again instead of resumed.",
+        ),
+    ] = None,
 ) -> None:
-    """Issue every row; bad rows are reported by line number and skipped."""
+    """Issue every row; bad rows are reported by line number and skipped.
+
+    Safe to run again after a crash or kill: each row is keyed by its own content
+    (and which identical row of the file it is), so rows issued before are not
+    issued twice, and their missing output files are written.
+    """
     with runtime() as rt:
         principal = Principal(rt.directory.org(issuer), frozenset({"issue"}), "cli")
         try:
             rows = list(read_batch(file))
+            keys = row_keys(rows, run)
         except ValueError as exc:
             raise fail(f"{file}: {exc}") from exc
         out.mkdir(parents=True, exist_ok=True)
+        log_size = rt.store.tree_size()
         if workers == 1:
             with _issuing_bar(rows) as advance:
-                done, failures = _issue_rows(rt, principal, rows, None, out, advance)
-            issued = len(done)
+                done, failures = _issue_rows(rt, principal, rows, keys, out, advance)
+            tally = _tally(done, failures, log_size)
         else:
             try:
-                issued, failures = _issue_in_parallel(issuer, rows, out, workers)
+                tally = _issue_in_parallel(issuer, rows, keys, log_size, out, workers)
             except RuntimeError as exc:
                 raise fail(str(exc)) from exc
-        for line, reason in failures:
+        for line, reason in tally.failures:
             err.print(f"{file}:{line}: skipped: {reason}", highlight=False, markup=False)
-        typer.echo(f"issued {issued} labels into {out}; skipped {len(failures)} bad rows")
-        if failures and not issued:
+        issued = tally.new + tally.resumed
+        typer.echo(
+            f"issued {issued} labels into {out} ({tally.new} new, {tally.resumed} resumed: "
+            f"issued by an earlier run of these rows); skipped {len(tally.failures)} bad rows"
+        )
+        if tally.failures and not issued:
             raise typer.Exit(1)
 
 
@@ -296,7 +388,8 @@ def seed_demo(rt: Runtime) -> dict[str, Any]:
     rt.issuer.publish_rule(admin, rule)
     rows = list(read_batch(EXAMPLES / "labels.csv"))
     with _issuing_bar(rows) as advance:
-        issued, failures = _issue_rows(rt, admin, rows, "demo-label", None, advance)
+        keys = {row.line: f"demo-label-{row.line}" for row in rows}
+        issued, failures = _issue_rows(rt, admin, rows, keys, None, advance)
     if failures:
         raise IssuerError(f"demo rows failed: {failures[:3]}")
     labels = []
@@ -428,3 +521,39 @@ def label_suspend(label: LabelArg, reason: ReasonOption = None) -> None:
 def label_reinstate(label: LabelArg, reason: ReasonOption = None) -> None:
     """Lift a suspension."""
     _set_status(label, "suspension", False, reason)
+
+
+@label_app.command("gaps")
+def label_gaps(
+    year: Annotated[str | None, typer.Option(help="Four-digit year (default: all).")] = None,
+    org: Annotated[str | None, typer.Option(help="Issuer slug (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List label numbers that no logged label carries, and why (reserved, never logged).
+
+    Label numbers are reserved in blocks before signing; a number a process did not
+    use is never handed out again, so it shows here rather than as a missing label.
+    """
+    try:
+        wanted = parse_year(year)
+    except InvalidRequest as exc:
+        raise fail(f"--year: {exc.errors[0].reason}: a four-digit year") from exc
+    with runtime() as rt:
+        try:
+            ranges = skipped_numbers(rt.engine, wanted, org)
+        except LookupError as exc:
+            raise fail(f"--org: {exc.args[0]}") from exc
+    skipped = sum(gap.count for gap in ranges)
+    if as_json:
+        body: dict[str, Any] = {"year": wanted, "issuer": org, "skipped": skipped}
+        body["ranges"] = [gap.to_json() for gap in ranges]
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    for gap in ranges:
+        item = gap.to_json()
+        span = item["first"] if gap.count == 1 else f"{item['first']}..{item['last']}"
+        typer.echo(
+            f"{span}\t{gap.count}\t{gap.reason}\t{gap.issuer or '-'}\t{gap.holder or '-'}"
+            f"\treserved {item['reservedAt'] or '-'}\treturned {item['returnedAt'] or '-'}"
+        )
+    typer.echo(f"{skipped} label numbers skipped (reserved, never on a logged label)")

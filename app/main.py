@@ -17,6 +17,7 @@ from app.problems import install_problem_handlers
 from app.runtime import Runtime
 from app.settings import Settings, load_settings
 from app.verifying import Verifying, grade_summary, summarize
+from issuer.gaps_http import gaps_router
 from issuer.http import issuer_router
 from ledger.http import log_router
 from verifier.http import verifier_router
@@ -44,6 +45,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.include_router(log_router(runtime.store))
+    app.include_router(gaps_router(runtime.engine))  # before /labels/{label_number}
     app.include_router(issuer_router(runtime.issuer, runtime.directory, runtime.did_document))
     verifying = Verifying(runtime)
     app.state.verifying = verifying

@@ -7,6 +7,7 @@ name to match the origin line).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import secrets
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.settings import Settings
 from credentials.didweb import build_did_document, did_web_from_url
@@ -178,7 +180,16 @@ class Runtime:
         return path.read_bytes()
 
     def close(self) -> None:
+        """Stop the sequencer, return the label numbers not handed out, close the store.
+
+        A store that cannot be reached any more keeps the numbers reserved; they are
+        then listed as skipped by a process that did not return them
+        (issuer/allocate.py).
+        """
         if "sequencer" in self.__dict__:
             self.sequencer.close()
+        if "issuer" in self.__dict__:
+            with contextlib.suppress(SQLAlchemyError):
+                self.issuer.allocator.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

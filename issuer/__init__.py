@@ -2,8 +2,9 @@
 
 Submodules: ``service`` (the issuance pipeline and status changes), ``build``
 (credentials from requests), ``directory`` (organisations and tokens),
-``allocate`` (label numbers, status-list positions), ``batchfile``, ``qr`` and
-``printable`` (QR codes, offline QR, printable labels), ``http`` (routes).
+``allocate`` (label numbers, status-list positions, skipped numbers), ``batchfile``,
+``qr`` and ``printable`` (QR codes, offline QR, printable labels), ``http`` and
+``gaps_http`` (routes).
 """
 
 from issuer.directory import Directory, Org, Principal

@@ -15,18 +15,33 @@ physical line where it starts) and every error as ``"<column or pointer>: <reaso
 so the caller can report it and go on with the rest. Problems with the file as a
 whole — neither ``.csv`` nor ``.jsonl``, not UTF-8, no header, unknown, duplicate or
 missing required columns — raise :class:`BatchFileError` before any row is read.
+
+**Resuming a batch.** :func:`row_keys` gives every good row an idempotency key made
+from the row itself: the SHA-256 of its LabelRequest in RFC 8785 form, and which
+occurrence of that same request in the file it is (the 1st, 2nd … identical row).
+Re-running a file after a crash therefore returns the labels already issued and
+issues the rest, each once. The key is deliberately *not* built from the file's
+bytes (fixing one bad row would then re-issue every other row) nor from the line
+number (deleting a row, or a line break in a quoted CSV cell, would shift every key
+after it): a row that is unchanged resumes wherever it now stands, an edited row is
+a new request and is issued once. The same request in another file is the same label
+too; ``run`` (``carbonlabel issue batch --run NAME``) starts a separate set of keys
+for when identical rows are meant to be issued again.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from credentials.canonical import canonicalize_jcs
+from credentials.errors import CredentialError
 from schemas.errors import FieldError, SchemaValidationError
 from schemas.validate import validate
 from schemas.vocabulary import KIND_LABEL_REQUEST
@@ -39,6 +54,7 @@ __all__ = [
     "BatchFileError",
     "BatchRow",
     "read_batch",
+    "row_keys",
 ]
 
 LIST_SEPARATOR: Final = ";"
@@ -214,6 +230,31 @@ def read_batch(path: Path) -> Iterator[BatchRow]:
     columns = [name.strip() for name in records[0][1]]
     _check_header(path.name, columns)
     return _csv_rows(records[1:], columns)
+
+
+def row_keys(rows: Iterable[BatchRow], run: str | None = None) -> dict[int, str]:
+    """The idempotency key of every good row, by line (see the module docstring).
+
+    ``batch:[<run>:]<32 hex of SHA-256 of the request's RFC 8785 form>:<n>``, where
+    ``n`` counts identical requests in the file from 1. A row whose request has no
+    RFC 8785 form (a number beyond IEEE 754 precision) gets no key; issuing it fails.
+    Raises ValueError if ``run`` is empty, longer than 100 characters or holds ``:``.
+    """
+    if run is not None and not (0 < len(run) <= 100 and ":" not in run):
+        raise ValueError("a run name is 1 to 100 characters, without ':'")
+    prefix = "batch:" if run is None else f"batch:{run}:"
+    seen: dict[str, int] = {}
+    keys: dict[int, str] = {}
+    for row in rows:
+        if row.request is None:
+            continue
+        try:
+            digest = hashlib.sha256(canonicalize_jcs(row.request)).hexdigest()[:32]
+        except CredentialError:
+            continue
+        seen[digest] = seen.get(digest, 0) + 1
+        keys[row.line] = f"{prefix}{digest}:{seen[digest]}"
+    return keys
 
 
 # --- whole-file checks -------------------------------------------------------------

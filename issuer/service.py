@@ -33,6 +33,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credentials.canonical import canonicalize_jcs
 from credentials.dataintegrity import EDDSA_RDFC_2022, sign, sign_serialized
@@ -245,7 +247,7 @@ class IssuerService:
         self.cryptosuite = cryptosuite
         self._keys: dict[str, _SigningKey] = {}
         self._keys_lock = threading.Lock()
-        self.allocator = Allocator(engine)
+        self.allocator = Allocator(engine, clock=clock)
         self.status_lists = StatusLists(
             engine,
             list_url=self.status_list_url,
@@ -360,6 +362,58 @@ class IssuerService:
             ).scalar_one_or_none()
         return None if credential_id is None else self.issued(credential_id)
 
+    def _idempotent_many(
+        self, org: Org, keyed: Sequence[tuple[str, Any, datetime]]
+    ) -> dict[str, Issued | IssuerError]:
+        """:meth:`_idempotent` for the ``(key, body, now)`` of a batch, in one transaction.
+
+        Returns, by key, what stands in for the request instead of issuing it: the
+        earlier Issued, or the IssuerError of that key (InvalidRequest, Conflict).
+        A key not returned is new (now recorded), or recorded with the same request
+        but never logged (a run that stopped first): go ahead.
+        """
+        outcomes: dict[str, Issued | IssuerError] = {}
+        hashes: dict[str, tuple[str, datetime]] = {}
+        for key, body, now in keyed:
+            try:
+                if not 1 <= len(key) <= 255:
+                    raise InvalidRequest("Idempotency-Key must be 1 to 255 characters")
+                hashes[key] = (request_hash(body), now)
+            except InvalidRequest as exc:
+                outcomes[key] = exc
+        if not hashes:
+            return outcomes
+        where = (idempotency_keys.c.org_id == org.id, idempotency_keys.c.key.in_(list(hashes)))
+        with WriteTransaction(self.engine) as conn:
+            known = dict(
+                conn.execute(
+                    select(idempotency_keys.c.key, idempotency_keys.c.request_hash).where(*where)
+                ).all()
+            )
+            new = [
+                {"org_id": org.id, "key": key, "request_hash": digest, "created_at": now}
+                for key, (digest, now) in hashes.items()
+                if key not in known
+            ]
+            if new:  # a key a concurrent request just recorded is left to it (no 500)
+                dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+                conn.execute(dialect(idempotency_keys).on_conflict_do_nothing(), new)
+        for key, digest in known.items():
+            if digest != hashes[key][0]:
+                outcomes[key] = Conflict("this Idempotency-Key was used with a different request")
+        retried = [key for key in known if key not in outcomes]
+        if retried:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(issued_credentials).where(
+                        issued_credentials.c.org_id == org.id,
+                        issued_credentials.c.idempotency_key.in_(retried),
+                    )
+                ).all()
+            for row in rows:
+                outcomes[row.idempotency_key] = self._issued(row)
+        return outcomes
+
     def issue_label(
         self,
         principal: Principal,
@@ -458,16 +512,17 @@ class IssuerService:
                 if key is not None and key in seen_keys:
                     raise Conflict(f"Idempotency-Key {key!r} is used twice in this batch")
                 self._check_label_request(org, request)
-                now = self.clock()
-                earlier = self._idempotent(org, key, request, now)
                 if key is not None:
                     seen_keys.add(key)
-                if earlier is not None:
-                    results[position] = earlier
-                    continue
-                checked.append((position, request, key, now))
+                checked.append((position, request, key, self.clock()))
             except (InvalidRequest, Forbidden, Conflict) as exc:
                 results[position] = exc
+        keyed = [(key, request, now) for _, request, key, now in checked if key is not None]
+        earlier = self._idempotent_many(org, keyed)
+        for position, _, key, _ in checked:
+            if key in earlier:
+                results[position] = earlier[key]
+        checked = [item for item in checked if item[2] not in earlier]
         if checked:
             codes = Counter(_category_code(request) for _, request, _, _ in checked)
             self.allocator.reserve(checked[0][3].year, codes, org.id, org.slug, len(checked))
@@ -512,7 +567,9 @@ class IssuerService:
         """
         product = request["product"]
         code = _category_code(request)
-        number = build.label_number(now.year, code, self.allocator.label_sequence(now.year, code))
+        number = build.label_number(
+            now.year, code, self.allocator.label_sequence(now.year, code, org.id)
+        )
         granularity = product.get("granularity", "model")
         serial = new_serial() if granularity == "item" else None
         try:

@@ -7,7 +7,8 @@ is stored exactly when its log entry is committed.
 
 Updatable bookkeeping: ``issuer_orgs``, ``api_tokens`` (revocation time),
 ``status_lists`` and ``label_counters`` (allocation counters),
-``idempotency_keys``.
+``label_reservations`` (which label numbers each process reserved, and what it
+returned: issuer/allocate.py), ``idempotency_keys``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Index,
     Integer,
     MetaData,
     String,
@@ -77,6 +79,8 @@ issued_credentials = Table(
     Column("suspension_list", Text, nullable=True),
     Column("idempotency_key", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # An idempotent retry (a re-run batch file) finds its earlier credential by key.
+    Index("ix_issued_credentials_idempotency", "org_id", "idempotency_key"),
 )
 
 status_lists = Table(
@@ -133,6 +137,24 @@ label_counters = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("category_code", String(8), primary_key=True),
     Column("next_sequence", Integer, nullable=False),
+)
+
+label_reservations = Table(
+    "label_reservations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("category_code", String(8), nullable=False),
+    Column("first_sequence", Integer, nullable=False),
+    # Inclusive; lowered when the process gives its unused tail back to the counter.
+    Column("last_sequence", Integer, nullable=False),
+    Column("org_id", Integer, nullable=True, index=True),
+    Column("holder", Text, nullable=False),  # "<host> pid <pid>"
+    Column("reserved_at", UTCDateTime(), nullable=False),
+    Column("returned_at", UTCDateTime(), nullable=True),
+    # When returned: the first number it never handed out (those after could not be given back).
+    Column("unused_from", Integer, nullable=True),
+    Index("ix_label_reservations_numbers", "year", "category_code", "first_sequence"),
 )
 
 idempotency_keys = Table(

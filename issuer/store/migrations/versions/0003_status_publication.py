@@ -1,7 +1,7 @@
 """Status publication: the log index each status-list version holds, each list's newest version.
 
-Revision ID: i0002_status_publication
-Revises: i0001
+Revision ID: i0003_status_publication
+Revises: i0002_label_reservations
 
 Databases created since these columns joined ``issuer/store/tables.py`` got them
 from i0001's ``create_all``; older ones get them here.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "i0002_status_publication"
-down_revision = "i0001"
+revision = "i0003_status_publication"
+down_revision = "i0002_label_reservations"
 branch_labels = None
 depends_on = None
 
