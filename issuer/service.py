@@ -67,7 +67,7 @@ from ledger.sequencer import Sequenced, Sequencer
 from ledger.store.engine import WriteTransaction
 from ledger.store.log import LogStore, RowHook
 from schemas import logentry
-from schemas.digitallink import DigitalLinkError, digital_link, new_serial
+from schemas.digitallink import DigitalLinkError, digital_link, label_link, new_serial
 from schemas.errors import NotGradable, SchemaValidationError
 from schemas.grading import grade, rule_digest
 from schemas.logentry import entry_bytes
@@ -94,6 +94,8 @@ class Issued:
     log_index: int
     label_number: str | None = None
     digital_link: str | None = None
+    """For a label: the URI printed on it (its QR code), which resolves to this label:
+    the product's Digital Link and ``?label=<number>`` (:func:`schemas.digitallink.label_link`)."""
 
     def bundle(self) -> dict[str, Any]:
         """The label bundle a QR code resolves to (see verifier/result.py)."""
@@ -102,6 +104,17 @@ class Issued:
             "logEntry": self.entry,
             "receipt": self.receipt,
         }
+
+
+def printed_link(link: str | None, label_number: str | None) -> str | None:
+    """The URI printed on a label: its product's Digital Link naming the label, or
+    ``link`` itself when there is no label number (or it cannot be named)."""
+    if link is None or label_number is None:
+        return link
+    try:
+        return label_link(link, label_number)
+    except DigitalLinkError:
+        return link
 
 
 def _problems(exc: SchemaValidationError, prefix: str = "") -> list[FieldProblem]:
@@ -716,7 +729,12 @@ class IssuerService:
             "created_at": now,
         }
         return _Pending(
-            signed, entry, entry_bytes(entry, canonicalize_jcs), row, label_number, link
+            signed,
+            entry,
+            entry_bytes(entry, canonicalize_jcs),
+            row,
+            label_number,
+            printed_link(link, label_number),
         )
 
     def _log(self, pending: _Pending) -> Issued:
@@ -795,7 +813,7 @@ class IssuerService:
             receipt,
             row.log_index,
             row.label_number,
-            row.digital_link,
+            printed_link(row.digital_link, row.label_number),
         )
 
     def issued(self, credential_id: str) -> Issued:
@@ -1097,33 +1115,46 @@ class Printing:
         )
 
 
-def find_label_number(
-    engine: Engine, gtin: str, batch: str | None, serial: str | None
-) -> str | None:
-    """The newest label answering a Digital Link: the item label with that serial, else the
-    batch label, else the model label of the GTIN (a serial on it is then checked as a
-    possible ghost by the verifier)."""
+LINK_CANDIDATES = 50
+"""At most this many labels (the newest) answer one Digital Link without ``?label=``."""
+
+
+def find_label_numbers(
+    engine: Engine,
+    gtin: str,
+    batch: str | None,
+    serial: str | None,
+    limit: int = LINK_CANDIDATES,
+) -> list[str]:
+    """The labels a Digital Link *without* ``?label=`` may mean, newest first (at most ``limit``).
+
+    The first level that has any: the item label with that serial (serials are
+    random and unique); the batch labels of that batch; the model labels of the
+    GTIN (a serial on them is checked as a possible ghost by the verifier); for a
+    bare GTIN (no batch, no serial), every label of the GTIN. Whatever their
+    status: the resolver shows one directly only when it is the only candidate.
+    """
+    label = issued_credentials.c
     base = (
-        select(issued_credentials.c.label_number)
-        .where(issued_credentials.c.kind == "label", issued_credentials.c.gtin == gtin)
-        .order_by(issued_credentials.c.log_index.desc())
-        .limit(1)
+        select(label.label_number)
+        .where(label.kind == "label", label.gtin == gtin, label.label_number.is_not(None))
+        .order_by(label.log_index.desc())
+        .limit(limit)
     )
+    levels = []
+    if serial is not None:
+        levels.append(base.where(label.serial == serial))
+    if batch is not None:
+        levels.append(base.where(label.batch == batch, label.serial.is_(None)))
+    levels.append(base.where(label.serial.is_(None), label.batch.is_(None)))
+    if batch is None and serial is None:
+        levels.append(base)
     with engine.connect() as conn:
-        if serial is not None:
-            found = conn.execute(base.where(issued_credentials.c.serial == serial)).scalar()
-            if found is not None:
-                return str(found)
-        if batch is not None:
-            found = conn.execute(base.where(issued_credentials.c.batch == batch)).scalar()
-            if found is not None:
-                return str(found)
-        found = conn.execute(
-            base.where(issued_credentials.c.serial.is_(None), issued_credentials.c.batch.is_(None))
-        ).scalar()
-        if found is None and batch is None and serial is None:
-            found = conn.execute(base).scalar()
-    return None if found is None else str(found)
+        for query in levels:
+            found = [str(n) for n in conn.execute(query).scalars()]
+            if found:
+                return found
+    return []
 
 
 def label_of(engine: Engine, credential_id: str) -> str | None:
