@@ -28,6 +28,7 @@ from app.runtime import Runtime, utcnow
 from app.settings import Settings
 from issuer.qr import qr_svg
 from verifier.i18n import t
+from verifier.scanpage import LabelChoice, render_label_list
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST = json.loads((ROOT / "examples/label.json").read_text())
@@ -229,3 +230,38 @@ def test_cli_verify_of_a_revoked_labels_qr(
     assert main(["verify", "--url", link, "--local"]) == 1
     listed = capsys.readouterr().out
     assert "\trevoked" in listed and "\tvalid" in listed
+
+
+def test_label_list_page_escapes_and_links_only_web_targets() -> None:
+    choices = [
+        LabelChoice(
+            label_number="GDCL-2026-AC-000001",
+            status="revoked",
+            issuer_id="did:web:x",
+            issuer_name='<img src=x onerror="alert(1)">',
+            batch="B&1",
+            serial=None,
+            valid_from="2026-01-02T00:00:00Z",
+            valid_until="2027-01-02T00:00:00Z",
+            scan_url="javascript:alert(1)",
+            bundle_url="/labels/GDCL-2026-AC-000001",
+        ),
+        LabelChoice(
+            label_number="GDCL-2026-AC-000002",
+            status="no-such-status",
+            issuer_id="did:web:y",
+            issuer_name="",
+            batch=None,
+            serial="S1",
+            valid_from="",
+            valid_until="",
+            scan_url="/scan/GDCL-2026-AC-000002",
+            bundle_url="/labels/GDCL-2026-AC-000002",
+        ),
+    ]
+    page = render_label_list("en", GTIN14, choices)
+    assert "<img" not in page and "&lt;img" in page and "B&amp;1" in page
+    assert "javascript:" not in page
+    assert 'href="/scan/GDCL-2026-AC-000002"' in page
+    assert t("en", "status.revoked") in page and "no-such-status" in page
+    assert "2027-01-02" in page and "T00:00" not in page
