@@ -261,3 +261,35 @@ def test_cli_doors(
     assert main(["gtin", "reassign", GTIN, "--manufacturer", "nope", "--reason", REASON]) == 1
     assert "/manufacturer" in capsys.readouterr().err
     assert main(argv) == 0  # now gd-cb2 may label it for manufacturer B
+
+
+def test_the_migration_binds_gtins_labelled_before_it(deployment: Settings) -> None:
+    """A store labelled before gtin_assignments existed: the upgrade binds each GTIN to the
+    manufacturer of its first label, and is idempotent."""
+    import importlib.util
+
+    from alembic import command
+
+    from issuer.store import migrate as issuer_migrate
+    from ledger.store.migrate import alembic_config
+
+    path = issuer_migrate.MIGRATIONS / "versions" / "0002_gtin_assignments.py"
+    spec = importlib.util.spec_from_file_location("gtin_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    runtime = Runtime(deployment)
+    tokens = setup_orgs(runtime)
+    with TestClient(create_app(deployment, runtime)) as client:
+        assert client.post("/labels", json=REQUEST, headers=tokens["a"]).status_code == 201
+        config = alembic_config(
+            runtime.engine, issuer_migrate.MIGRATIONS, issuer_migrate.VERSION_TABLE
+        )
+        command.downgrade(config, migration.down_revision)  # the table is gone: a legacy store
+        issuer_migrate.upgrade(runtime.engine)
+        issuer_migrate.upgrade(runtime.engine)
+        owner = client.get(f"/gtins/{GTIN}").json()
+        assert owner["manufacturer"] == MAKER_A and len(owner["history"]) == 1
+        taken = client.post("/labels", json=request_for(GTIN, MAKER_B), headers=tokens["b"])
+        assert taken.status_code == 409
