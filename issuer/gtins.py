@@ -16,8 +16,10 @@ The rule, replayable from the log alone:
 ``gtin_assignments`` (issuer/store/tables.py) holds one row per binding entry,
 written by that entry's hook in the log's integrating transaction; the owner is
 the manufacturer of the newest row. The refusal is checked twice: before
-anything is signed or logged (:meth:`GtinRegistry.check`, the usual answer), and
-again inside the integrating transaction (:meth:`GtinRegistry.binding`), which
+anything is signed or logged (:meth:`GtinRegistry.check`, the usual answer; an
+owner this process has seen lets its own labels skip that query, never refuses
+one), and again inside the integrating transaction
+(:meth:`GtinRegistry.binding`), which
 holds the log's write lock (``BEGIN IMMEDIATE`` on SQLite, the ``log_state`` row
 lock on PostgreSQL) in every process. So of two first labels for one GTIN naming
 different manufacturers, committed at once by two processes, exactly one binds
@@ -28,7 +30,7 @@ reassignment is judged against the owner at its own position in the log.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ from issuer.store.tables import gtin_assignments
 
 _CHUNK = 500
 """GTINs per ``IN`` query (well under SQLite's bound-parameter limit)."""
+_SEEN = 65536
+"""Owners kept in memory to let labels of known owners skip the pre-check's query."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class GtinRegistry:
         self._lock = threading.Lock()
         self._in_flight: Counter[str] = Counter()
         self._transaction: tuple[Connection, dict[str, str | None]] | None = None
+        self._seen: OrderedDict[str, str] = OrderedDict()
 
     # -- reading -----------------------------------------------------------------------
 
@@ -150,11 +155,32 @@ class GtinRegistry:
         """Refuse a label for ``gtin`` naming ``manufacturer`` if another one owns the GTIN.
 
         Raises GtinTaken (409, ``pointer``). Read outside the log's transaction: the
-        hook of :meth:`binding` checks again when the entry commits.
+        hook of :meth:`binding` checks again when the entry commits. An owner seen
+        before is trusted only to let a label through (the hook decides then), never
+        to refuse one: a refusal is always read from the store.
         """
+        with self._lock:
+            if self._seen.get(gtin) == manufacturer:
+                return
         owner = self.owner(gtin)
-        if owner is not None and owner != manufacturer:
+        if owner is None:
+            return
+        with self._lock:
+            self._remember(gtin, owner)
+        if owner != manufacturer:
             raise refused(gtin, owner, manufacturer, pointer)
+
+    def assigned(self, gtin: str, owner: str) -> None:
+        """A reassignment of ``gtin`` to ``owner`` committed (in this process)."""
+        with self._lock:
+            self._remember(gtin, owner)
+
+    def _remember(self, gtin: str, owner: str) -> None:
+        """Keep an owner seen (caller holds the lock); at most :data:`_SEEN` of them."""
+        self._seen[gtin] = owner
+        self._seen.move_to_end(gtin)
+        while len(self._seen) > _SEEN:
+            self._seen.popitem(last=False)
 
     def add_in_flight(self, gtins: Iterable[str]) -> None:
         """Labels for ``gtins`` are on their way to the log: the hooks of one transaction
@@ -204,6 +230,8 @@ class GtinRegistry:
                 )
                 owners[gtin] = manufacturer
             elif owner != manufacturer:
+                with self._lock:  # the pre-check let it through on an owner seen before
+                    self._seen.pop(gtin, None)
                 raise refused(gtin, owner, manufacturer, pointer)
 
         return bind

@@ -1113,6 +1113,7 @@ class IssuerService:
             receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the assignment: {exc}") from exc
+        self.gtins.assigned(gtin, manufacturer)
         body = self.gtin_owner(gtin)
         body.update(logIndex=sequenced.index, logEntry=entry, receipt=receipt)
         return body
