@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,9 +122,19 @@ def test_a_revoked_labels_qr_shows_that_label_revoked(
     linkset = client.get(local(uri_a) + "&linkType=linkset").json()["linkset"][0]
     assert linkset["anchor"].endswith(f"?label={a['labelNumber']}")
     assert all(a["labelNumber"] in t["href"] for t in linkset["https://gs1.org/voc/defaultLink"])
-    # the SVG QR code carries the same URI
+    # the SVG QR code and the printable label carry the same URI
     svg = client.get(f"/labels/{b['labelNumber']}/qr.svg")
     assert svg.content == qr_svg(uri_b, scale=4).encode()
+    pdf = client.get(f"/labels/{b['labelNumber']}/label.pdf")
+    assert pdf.status_code == 200
+    png = subprocess.run(
+        ["pdftoppm", "-r", "300", "-png", "-singlefile", "-"],
+        input=pdf.content,
+        capture_output=True,
+        check=True,
+    ).stdout
+    printed = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    assert [code.text for code in printed] == [uri_b]
 
 
 def test_a_bare_gtin_scan_lists_every_label_with_its_status(
@@ -188,6 +199,19 @@ def test_one_label_is_shown_directly_and_mismatches_are_not_found(
     json_only = {"Accept": "application/json"}
     never = client.get(f"/01/{GTIN14}?label=GDCL-2026-AC-999999", headers=json_only)
     assert never.status_code == 404 and never.json()["type"] == "not-issued"
+    # an item label: its printed URI carries its serial and names it; the serial alone
+    # (no label parameter) still finds it, the only label with that serial
+    item_request = copy.deepcopy(REQUEST)
+    item_request["product"]["granularity"] = "item"
+    item_request["product"]["serialRange"] = {"firstSerial": "A0001", "lastSerial": "A9999"}
+    item = issue(client, headers["issue"], item_request)
+    serial = item["logEntry"]["products"]["serial"]
+    assert item["digitalLink"].endswith(f"/21/{serial}?label={item['labelNumber']}")
+    for uri in (local(item["digitalLink"]), f"/01/{GTIN14}/21/{serial}"):
+        found = client.get(uri, follow_redirects=False)
+        assert found.status_code == 307, uri
+        assert found.headers["location"].startswith(f"/scan/{item['labelNumber']}?")
+        assert f"serial={serial}" in found.headers["location"]
     for bad in ("nope", "GDCL-2026-AC-000001&label=GDCL-2026-AC-000002"):
         response = client.get(f"/01/{GTIN14}?label={bad}")
         assert response.status_code == 400, bad
