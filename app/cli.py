@@ -12,6 +12,7 @@ import click
 import typer
 
 from app.cli_credentials import credential_app, keys_app
+from app.cli_gtin import gtin_app
 from app.cli_issuer import demo, issue_app, issuer_app, label_app, token_app
 from app.cli_log import log_app
 from app.cli_serve import serve
@@ -32,6 +33,7 @@ cli.add_typer(token_app, name="token")
 cli.add_typer(issue_app, name="issue")
 cli.add_typer(label_app, name="label")
 cli.add_typer(label_app, name="labels", hidden=True)  # `carbonlabel labels gaps` reads well too
+cli.add_typer(gtin_app, name="gtin")
 cli.command("demo")(demo)
 cli.command("verify")(verify)
 cli.command("serve")(serve)

@@ -189,9 +189,18 @@ def _verify_local(file: Path | None, qr: Path | None, url: str | None) -> None:
                 link = parse_digital_link(url)
             except DigitalLinkError as exc:
                 raise fail(f"not a GS1 Digital Link: {exc}") from exc
-            record = verifying.service.labels.by_link(link.gtin14, link.batch, link.serial)
+            answer = verifying.service.resolve_link(link)
+            record = answer.single
+            if record is None and answer.records:
+                for candidate in answer.records:
+                    status = verifying.service.link_status(candidate)
+                    typer.echo(f"{candidate.label_number}\t{status}")
+                raise fail(
+                    f"GTIN {link.gtin14} has {len(answer.records)} labels (listed above); "
+                    "verify the URI printed on the label (it names the label: ?label=...)"
+                )
             if record is None:
-                raise fail(f"not found: no label was issued for GTIN {link.gtin14} (possibly fake)")
+                raise fail(f"not found: {answer.detail} (possibly fake)")
             document: dict[str, Any] = dict(record.bundle)
         else:
             assert file is not None

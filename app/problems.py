@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from credentials.errors import KeystoreError
-from issuer.errors import InvalidRequest, IssuerError, NotGradableError, Unauthorized
+from issuer.errors import GtinTaken, InvalidRequest, IssuerError, NotGradableError, Unauthorized
 from ledger.errors import LedgerError, RangeError, StoreError
 
 PROBLEM = "application/problem+json"
@@ -50,7 +50,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(IssuerError)
     async def _issuer(_: Request, exc: IssuerError) -> JSONResponse:
         extra: dict[str, Any] = {}
-        if isinstance(exc, InvalidRequest) and exc.errors:
+        if isinstance(exc, InvalidRequest | GtinTaken) and exc.errors:
             extra["errors"] = [{"pointer": e.pointer, "reason": e.reason} for e in exc.errors]
         if isinstance(exc, NotGradableError):
             extra["reason"] = exc.reason

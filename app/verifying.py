@@ -46,7 +46,7 @@ from credentials.errors import CredentialError, DIDResolutionError, StatusListEr
 from credentials.multikey import Ed25519KeyPair
 from issuer import build
 from issuer.errors import NotFound
-from issuer.service import find_label_number, label_of
+from issuer.service import find_label_numbers, label_of
 from verifier.checkpoints import CheckpointMemory, InMemoryCheckpointStore
 from verifier.misuse import MisuseRules
 from verifier.pipeline import VerificationContext
@@ -153,7 +153,7 @@ class IssuedLabels:
         self.runtime = runtime
         self.monotonic = monotonic
         self._records: Expiring[tuple[float, float, LabelRecord]] = Expiring(4096, None)
-        self._links: Expiring[str] = Expiring(4096, RECORD_TTL, monotonic)
+        self._links: Expiring[tuple[str, ...]] = Expiring(4096, RECORD_TTL, monotonic)
         self._numbers: Expiring[str] = Expiring(65536, None)
 
     def by_number(self, label_number: str) -> LabelRecord | None:
@@ -190,12 +190,13 @@ class IssuedLabels:
             else None,
         )
 
-    def by_link(self, gtin: str, batch: str | None, serial: str | None) -> LabelRecord | None:
-        number = self._links.get(
+    def for_link(self, gtin: str, batch: str | None, serial: str | None) -> tuple[str, ...]:
+        """The labels a Digital Link without ``?label=`` may mean (find_label_numbers)."""
+        found = self._links.get(
             (gtin, batch, serial),
-            lambda: find_label_number(self.runtime.engine, gtin, batch, serial),
+            lambda: tuple(find_label_numbers(self.runtime.engine, gtin, batch, serial)) or None,
         )
-        return None if number is None else self.by_number(number)
+        return found or ()
 
     def by_credential(self, credential_id: str) -> LabelRecord | None:
         number = self._numbers.get(

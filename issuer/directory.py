@@ -3,8 +3,9 @@
 An organisation has a name, a Unified Social Credit Code (check character
 verified), a did:web on the deployment's public URL, a key in the encrypted
 keystore, and scopes: the credential types and product categories it may
-issue. Tokens carry scopes (``issue``, ``status``, ``admin``); a token is shown
-once and stored only as its SHA-256.
+issue. Tokens carry scopes (``issue``, ``status``, ``admin``, and ``authority``
+for the label authority: GTIN reassignment); a token is shown once and stored
+only as its SHA-256.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from issuer.store.tables import api_tokens, issuer_orgs
 from schemas.errors import InvalidUSCC
 from schemas.validate import check_uscc
 
-SCOPES = ("issue", "status", "admin")
+SCOPES = ("issue", "status", "admin", "authority")
 TOKEN_PREFIX = "cll_"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,46}[a-z0-9]")
 

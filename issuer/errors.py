@@ -7,7 +7,9 @@
     ├── Forbidden               403: token lacks the scope, or the issuer acts outside its scopes
     ├── NotFound                404: no such issuer, label, credential, rule or status list
     ├── Conflict                409: already exists, idempotency key reused with another request,
-    │                                revocation is permanent
+    │   │                            revocation is permanent
+    │   └── GtinTaken           409: the GTIN belongs to another manufacturer (``errors``:
+    │                                the pointer of the GTIN in the request)
     ├── InvalidRequest          422: the request does not validate (``errors``: pointer + reason)
     │   └── NotGradableError    422: the label cannot be graded under the rule (``reason``)
     └── IssuanceFailed          503: signing or the log commit failed; nothing was issued
@@ -75,3 +77,13 @@ class NotGradableError(InvalidRequest):
 class IssuanceFailed(IssuerError):
     status = 503
     code = "issuance-failed"
+
+
+class GtinTaken(Conflict):
+    """A label names a manufacturer that does not own its GTIN (issuer/gtins.py)."""
+
+    code = "gtin-taken"
+
+    def __init__(self, detail: str, errors: list[FieldProblem] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from issuer.directory import Directory, Principal
-from issuer.errors import InvalidRequest, IssuerError, NotFound
+from issuer.errors import GtinTaken, InvalidRequest, IssuerError, NotFound
 from issuer.printable import label_pdf, label_svg
 from issuer.qr import OfflineQRTooLarge, offline_qr, qr_png, qr_svg
 from issuer.service import MAX_BATCH, Issued, IssuerService, Printing
@@ -69,6 +69,73 @@ class LabelBatch(BaseModel):
     )
 
 
+class GtinAssignmentRequest(BaseModel):
+    """``POST /gtins/{gtin}/assignment``: give a GTIN to another manufacturer."""
+
+    model_config = ConfigDict(extra="forbid")
+    manufacturer: str = Field(description="The new owner's Unified Social Credit Code (USCC).")
+    reason: str = Field(description="Why (logged with the assignment).")
+
+
+class GtinBinding(BaseModel):
+    """One binding of a GTIN: its first label, or a reassignment by the label authority."""
+
+    logIndex: int = Field(description="The log entry that made the binding.")
+    kind: Literal["label", "assignment"]
+    manufacturer: str = Field(description="USCC of the manufacturer the GTIN was bound to.")
+    previous: str | None = Field(description="USCC of the owner before (assignments).")
+    issuer: str = Field(description="DID of who made the binding.")
+    credential: str | None = Field(description="The label credential (first-label bindings).")
+    reason: str | None
+    at: str
+
+
+class GtinOwner(BaseModel):
+    """``GET /gtins/{gtin}``: who owns a GTIN now, and how it came to."""
+
+    gtin: str = Field(description="GTIN-14.")
+    manufacturer: str = Field(description="USCC of the manufacturer that owns the GTIN now.")
+    history: list[GtinBinding]
+
+
+class GtinAssigned(GtinOwner):
+    """The owner after a reassignment, with the logged entry and its receipt."""
+
+    logIndex: int
+    logEntry: dict[str, Any]
+    receipt: dict[str, Any]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``errors``: JSON pointers into the request)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+GTIN_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No, unknown or revoked token."},
+    403: {"model": Problem, "description": "The token lacks the ``authority`` scope."},
+    409: {
+        "model": Problem,
+        "description": "The GTIN already belongs to that manufacturer, or changed meanwhile.",
+    },
+    422: {"model": Problem, "description": "A bad GTIN, USCC or reason (``errors``)."},
+    503: {"model": Problem, "description": "The log did not commit the assignment."},
+}
+
+LABEL_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": Problem,
+        "description": "``gtin-taken``: the GTIN belongs to another manufacturer (only the "
+        "label authority can reassign it); or a reused idempotency key. Nothing is logged.",
+    },
+}
+
+
 class RuleRef(BaseModel):
     id: str
     version: str
@@ -103,7 +170,7 @@ def item_problem(exc: IssuerError, pointer: str) -> dict[str, Any]:
         "status": exc.status,
         "detail": exc.detail,
     }
-    if isinstance(exc, InvalidRequest) and exc.errors:
+    if isinstance(exc, InvalidRequest | GtinTaken) and exc.errors:
         body["errors"] = [{"pointer": pointer + e.pointer, "reason": e.reason} for e in exc.errors]
     return body
 
@@ -115,7 +182,8 @@ committed together. The answer (201) lists one result per label, in order: the
 label bundle with ``"status": 201`` (as ``POST /labels`` returns it), or an RFC
 9457 problem whose ``status`` says why that label was not issued (422 with error
 pointers under ``/labels/<i>``, 403 for a category outside the issuer's scope,
-503 if the log did not commit it). Nothing of a label that failed is stored.
+409 ``gtin-taken`` for a GTIN that belongs to another manufacturer, 503 if the
+log did not commit it). Nothing of a label that failed is stored.
 With an ``Idempotency-Key``, label *i* is keyed ``<key>#<i>``: a retried batch
 returns the labels already issued. The body is also bounded by the deployment's
 request size limit (``CARBONLABEL_MAX_BODY_BYTES``).
@@ -141,12 +209,24 @@ def issuer_router(
         str | None, Header(alias="Idempotency-Key", description="Retry-safe issuance key")
     ]
 
-    @router.post("/credentials/issue", status_code=201, tags=["issuer"], summary="VC-API issue")
+    @router.post(
+        "/credentials/issue",
+        status_code=201,
+        tags=["issuer"],
+        summary="VC-API issue",
+        responses=LABEL_PROBLEMS,
+    )
     def issue(body: IssueRequest, caller: Caller, idempotency_key: IdempotencyKey = None) -> Any:
         issued = service.issue_credential(caller, body.credential, idempotency_key=idempotency_key)
         return issued_body(issued)
 
-    @router.post("/labels", status_code=201, tags=["issuer"], summary="Issue a carbon label")
+    @router.post(
+        "/labels",
+        status_code=201,
+        tags=["issuer"],
+        summary="Issue a carbon label",
+        responses=LABEL_PROBLEMS,
+    )
     def issue_label(
         request: Annotated[
             dict[str, Any], Body(description="A LabelRequest (product, footprint…)")
@@ -249,6 +329,32 @@ def issuer_router(
         if link is None:
             raise NotFound(f"label {label_number} has no Digital Link")
         return link
+
+    @router.post(
+        "/gtins/{gtin}/assignment",
+        status_code=201,
+        tags=["gtins"],
+        summary="Reassign a GTIN to another manufacturer (label authority)",
+        response_model=GtinAssigned,
+        responses=GTIN_PROBLEMS,
+    )
+    def reassign_gtin(gtin: str, body: GtinAssignmentRequest, caller: Caller) -> Any:
+        """Only the label authority (token scope ``authority``) gives a GTIN to another
+        manufacturer; the assignment is a logged ``gtin-assignment`` entry."""
+        return service.reassign_gtin(caller, gtin, body.manufacturer, body.reason)
+
+    @router.get(
+        "/gtins/{gtin}",
+        tags=["gtins"],
+        summary="Who owns a GTIN, and its history",
+        response_model=GtinOwner,
+        responses={
+            404: {"model": Problem, "description": "Never labelled nor assigned."},
+            422: {"model": Problem, "description": "Not a GTIN."},
+        },
+    )
+    def gtin_owner(gtin: str) -> Any:
+        return service.gtin_owner(gtin)
 
     @router.post("/credentials/status", tags=["issuer"], summary="VC-API status update")
     def update_status(body: StatusRequest, caller: Caller) -> Any:

@@ -10,8 +10,9 @@ validity and the QR code.
 Physical size of the QR code: the symbol itself (finder pattern edge to finder pattern
 edge, quiet zone excluded) is ``qr_mm`` wide, 28 mm by default and never less than
 25 mm, so a phone reads it when printed at 100 %; the module size is ``qr_mm / N`` for a
-symbol of N × N modules (0.85 mm for a 33-module Digital Link QR, 0.27 mm for a
-version-22 offline QR). A quiet zone of 4 modules on every side (ISO/IEC 18004 §6.3.8)
+symbol of N × N modules (0.76 mm for the 37-module QR of a label's printed URI, which
+names the label: ``…/01/{GTIN}?label=GDCL-…``, see :func:`schemas.digitallink.label_link`;
+0.27 mm for a version-22 offline QR). A quiet zone of 4 modules on every side (ISO/IEC 18004 §6.3.8)
 is kept white and free of any other drawing. Print at 100 % ("actual size"); scaling
 to fit a page shrinks the code.
 

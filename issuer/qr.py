@@ -1,7 +1,10 @@
 """QR codes for labels: Digital Link QR codes and the self-contained "offline QR".
 
-A label normally carries its GS1 Digital Link URI (:mod:`schemas.digitallink`) in a QR
-code (ISO/IEC 18004) at error-correction level M, drawn by :mod:`segno`.
+A label normally carries the URI printed on it in a QR code (ISO/IEC 18004) at
+error-correction level M, drawn by :mod:`segno`: its product's GS1 Digital Link naming
+the label, ``…/01/{GTIN}[/10/…][/21/…]?label=GDCL-…``
+(:func:`schemas.digitallink.label_link`), so a scan resolves to that label and shows
+its own status, never another label of the same product.
 
 The **offline QR** carries a whole (lean) signed credential, so it can be checked
 without a network. Its text is::

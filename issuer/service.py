@@ -50,12 +50,14 @@ from issuer.errors import (
     Conflict,
     FieldProblem,
     Forbidden,
+    GtinTaken,
     InvalidRequest,
     IssuanceFailed,
     IssuerError,
     NotFound,
     NotGradableError,
 )
+from issuer.gtins import GtinRegistry, refused
 from issuer.status import StatusLists
 from issuer.store.tables import (
     grading_rules,
@@ -66,13 +68,13 @@ from issuer.store.tables import (
 from ledger.errors import LedgerError
 from ledger.sequencer import Sequenced, Sequencer
 from ledger.store.engine import WriteTransaction
-from ledger.store.log import LogStore, RowHook
+from ledger.store.log import EntryHook, LogStore, RowHook
 from schemas import logentry
-from schemas.digitallink import DigitalLinkError, digital_link, new_serial
-from schemas.errors import NotGradable, SchemaValidationError
+from schemas.digitallink import DigitalLinkError, digital_link, label_link, new_serial
+from schemas.errors import InvalidGTIN, InvalidUSCC, NotGradable, SchemaValidationError
 from schemas.grading import grade, rule_digest
 from schemas.logentry import entry_bytes
-from schemas.validate import validate
+from schemas.validate import check_gtin, check_uscc, validate
 from schemas.vocabulary import KINDS
 
 LABEL_TYPE = "CarbonLabelCredential"
@@ -81,6 +83,8 @@ LOG_TIMEOUT_S = 60.0
 """How long an issuance waits for the log to commit its entry (one label or a batch)."""
 MAX_BATCH = 1000
 """At most this many labels in one :meth:`IssuerService.issue_labels` call."""
+MAX_REASON = 1000
+"""At most this many characters in the reason of a GTIN reassignment."""
 _INSERT_CREDENTIAL = insert(issued_credentials)
 
 
@@ -94,6 +98,8 @@ class Issued:
     log_index: int
     label_number: str | None = None
     digital_link: str | None = None
+    """For a label: the URI printed on it (its QR code), which resolves to this label:
+    the product's Digital Link and ``?label=<number>`` (:func:`schemas.digitallink.label_link`)."""
 
     def bundle(self) -> dict[str, Any]:
         """The label bundle a QR code resolves to (see verifier/result.py)."""
@@ -102,6 +108,17 @@ class Issued:
             "logEntry": self.entry,
             "receipt": self.receipt,
         }
+
+
+def printed_link(link: str | None, label_number: str | None) -> str | None:
+    """The URI printed on a label: its product's Digital Link naming the label, or
+    ``link`` itself when there is no label number (or it cannot be named)."""
+    if link is None or label_number is None:
+        return link
+    try:
+        return label_link(link, label_number)
+    except DigitalLinkError:
+        return link
 
 
 def _problems(exc: SchemaValidationError, prefix: str = "") -> list[FieldProblem]:
@@ -132,6 +149,14 @@ def credential_digest(document: Mapping[str, Any]) -> str:
         raise InvalidRequest(f"the credential has no canonical JSON form: {exc}") from exc
 
 
+_CREDENTIAL_GTIN = "/credential/credentialSubject/labelledProduct/gtin"
+
+
+def _label_owner(request: Mapping[str, Any]) -> tuple[str, str]:
+    """The GTIN-14 and manufacturer USCC of a checked LabelRequest."""
+    return check_gtin(request["product"]["gtin"]), str(request["manufacturer"]["uscc"])
+
+
 def _category_code(request: Mapping[str, Any]) -> str:
     """The label-number code of a checked LabelRequest's product category."""
     return build.CATEGORY_CODES.get(request["product"]["productCategory"], "XX")
@@ -152,11 +177,18 @@ class _Pending:
     row: dict[str, Any]
     label_number: str | None
     link: str | None
+    before: EntryHook | None = None
+    """The check-and-bind hook of a label's GTIN (issuer/gtins.py), run before the row."""
 
     @property
     def store(self) -> RowHook:
         # Parameters, not .values(): the statement is compiled once, not per row.
-        return RowHook(_INSERT_CREDENTIAL, self.row)
+        return RowHook(_INSERT_CREDENTIAL, self.row, before=self.before)
+
+    @property
+    def gtin(self) -> str | None:
+        gtin = self.row.get("gtin")
+        return gtin if isinstance(gtin, str) else None
 
     def issued(self, receipt: dict[str, Any], index: int) -> Issued:
         return Issued(self.credential, self.entry, receipt, index, self.label_number, self.link)
@@ -181,15 +213,25 @@ class _Submitted:
         self._positions = positions
         self._pending = pending
         self._size = size
-        self._futures = service._submit_many(pending)
+        self._gtins = [p.gtin for p in pending if p.gtin is not None]
+        service.gtins.add_in_flight(self._gtins)
+        try:
+            self._futures = service._submit_many(pending)
+        except BaseException:
+            service.gtins.remove_in_flight(self._gtins)
+            raise
 
     def results(self) -> list[Issued | IssuerError]:
         """One result per request, in order (see :meth:`IssuerService.issue_labels`)."""
         futures = self._futures
-        if isinstance(futures, IssuerError):
-            logged: list[Issued | IssuerError] = [futures] * len(self._pending)
-        else:
-            logged = self._service._collect_many(self._pending, futures)
+        try:
+            if isinstance(futures, IssuerError):
+                logged: list[Issued | IssuerError] = [futures] * len(self._pending)
+            else:
+                logged = self._service._collect_many(self._pending, futures)
+        finally:
+            self._service.gtins.remove_in_flight(self._gtins)
+            self._gtins = []
         self._results.update(zip(self._positions, logged, strict=True))
         return [self._results[position] for position in range(self._size)]
 
@@ -254,6 +296,7 @@ class IssuerService:
             issuer_did=lambda org_id: self.directory.org_by_id(org_id).did,
             sign=self._sign_status_list,
         )
+        self.gtins = GtinRegistry(engine)
 
     # -- keys ---------------------------------------------------------------------
 
@@ -433,6 +476,8 @@ class IssuerService:
         earlier = self._idempotent(org, idempotency_key, request, now)
         if earlier is not None:
             return earlier
+        gtin, manufacturer = _label_owner(request)
+        self.gtins.check(gtin, manufacturer, "/product/gtin")
         return self._log(self._prepare_label(org, request, now, idempotency_key))
 
     def issue_labels(
@@ -523,6 +568,7 @@ class IssuerService:
             if key in earlier:
                 results[position] = earlier[key]
         checked = [item for item in checked if item[2] not in earlier]
+        checked = self._check_owners(checked, results)
         if checked:
             codes = Counter(_category_code(request) for _, request, _, _ in checked)
             self.allocator.reserve(checked[0][3].year, codes, org.id, org.slug, len(checked))
@@ -540,6 +586,25 @@ class IssuerService:
             seen_keys,
             len(requests),
         )
+
+    def _check_owners(
+        self,
+        checked: list[tuple[int, Mapping[str, Any], str | None, datetime]],
+        results: dict[int, Issued | IssuerError],
+    ) -> list[tuple[int, Mapping[str, Any], str | None, datetime]]:
+        """The checked requests whose manufacturer owns their GTIN (or may bind it first);
+        the others get a GtinTaken result. One query for the whole batch; within the
+        batch, the first request for an unbound GTIN claims it."""
+        owners: dict[str, str] = self.gtins.owners(_label_owner(r)[0] for _, r, _, _ in checked)
+        kept = []
+        for item in checked:
+            gtin, manufacturer = _label_owner(item[1])
+            owner = owners.setdefault(gtin, manufacturer)
+            if owner != manufacturer:
+                results[item[0]] = refused(gtin, owner, manufacturer, "/product/gtin")
+            else:
+                kept.append(item)
+        return kept
 
     def _check_label_request(self, org: Org, request: Mapping[str, Any]) -> None:
         """Validate a LabelRequest and the issuer's scope for its category.
@@ -605,6 +670,8 @@ class IssuerService:
             serial=serial,
             product_category=product["productCategory"],
             idempotency_key=idempotency_key,
+            manufacturer=request["manufacturer"]["uscc"],
+            gtin_pointer="/product/gtin",
         )
 
     def issue_credential(
@@ -690,9 +757,15 @@ class IssuerService:
                     f"the credential does not validate as {kind}", _problems(exc, "/credential")
                 ) from exc
         product_info: dict[str, Any] = {}
+        manufacturer = None
         if kind == LABEL_TYPE:
             product_info = dict(document["credentialSubject"].get("labelledProduct") or {})
             product_info["labelNumber"] = document["credentialSubject"].get("labelNumber")
+            party = document["credentialSubject"].get("issuedToParty") or {}
+            named = party.get("registeredId") if isinstance(party, dict) else None
+            if isinstance(named, str) and isinstance(product_info.get("gtin"), str):
+                manufacturer = named
+                self.gtins.check(product_info["gtin"], manufacturer, _CREDENTIAL_GTIN)
         pending = self._pending(
             org,
             *self._sign(org, document, now),
@@ -706,6 +779,8 @@ class IssuerService:
             serial=None,
             product_category=product_info.get("productCategory"),
             idempotency_key=idempotency_key,
+            manufacturer=manufacturer,
+            gtin_pointer=_CREDENTIAL_GTIN,
         )
         return self._log(pending)
 
@@ -726,11 +801,16 @@ class IssuerService:
         product_category: str | None,
         idempotency_key: str | None,
         graded_credential_id: str | None = None,
+        manufacturer: str | None = None,
+        gtin_pointer: str = "/product/gtin",
     ) -> _Pending:
         """The log entry (schemas/logentry.py, kind ``issue``) and store row of ``signed``.
 
         ``canonical`` is the RFC 8785 form of ``signed``, which its digest hashes
-        (:func:`credential_digest`).
+        (:func:`credential_digest`). A label names its ``manufacturer`` (USCC) in the
+        entry's ``products``; its row's hook then checks, inside the log's
+        transaction, that the manufacturer owns the GTIN or binds the unbound GTIN to
+        it (issuer/gtins.py; a refusal answers 409 at ``gtin_pointer``).
         """
         digest = "sha256:" + hashlib.sha256(canonical).hexdigest()
         entry: dict[str, Any] = {
@@ -743,7 +823,8 @@ class IssuerService:
             "statusList": self.status_list_url(position.revocation_list),
             "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        products = {k: v for k, v in {"gtin": gtin, "batch": batch, "serial": serial}.items() if v}
+        named = {"gtin": gtin, "batch": batch, "serial": serial, "manufacturer": manufacturer}
+        products = {k: v for k, v in named.items() if v}
         if products:
             entry["products"] = products
         if label_number is not None:
@@ -771,17 +852,36 @@ class IssuerService:
             "idempotency_key": idempotency_key,
             "created_at": now,
         }
+        before = None
+        if kind == "label" and gtin is not None and manufacturer is not None:
+            before = self.gtins.binding(
+                gtin, manufacturer, org.did, signed["id"], now, gtin_pointer
+            )
         return _Pending(
-            signed, entry, entry_bytes(entry, canonicalize_jcs), row, label_number, link
+            signed,
+            entry,
+            entry_bytes(entry, canonicalize_jcs),
+            row,
+            label_number,
+            printed_link(link, label_number),
+            before,
         )
 
     def _log(self, pending: _Pending) -> Issued:
-        """Append one entry, wait for its commit, prove it. Raises IssuanceFailed."""
+        """Append one entry, wait for its commit, prove it.
+
+        Raises IssuanceFailed, and GtinTaken when the entry's hook refused it (the
+        GTIN was bound to another manufacturer meanwhile; nothing was logged).
+        """
+        gtins = [] if pending.gtin is None else [pending.gtin]
+        self.gtins.add_in_flight(gtins)
         try:
             sequenced = self.sequencer.append(pending.data, pending.store, LOG_TIMEOUT_S)
             receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the credential: {exc}") from exc
+        finally:
+            self.gtins.remove_in_flight(gtins)
         return pending.issued(receipt, sequenced.index)
 
     def _submit_many(self, pending: Sequence[_Pending]) -> list[Future[Sequenced]] | IssuerError:
@@ -808,6 +908,8 @@ class IssuerService:
         for position, future in enumerate(futures):
             try:
                 sequenced = future.result(max(0.0, deadline - time.monotonic()))
+            except GtinTaken as exc:  # its hook refused it: the entry is not in the log
+                results[position] = exc
             except TimeoutError:
                 results[position] = IssuanceFailed(
                     f"the log did not commit the credential within {LOG_TIMEOUT_S:g} s "
@@ -851,7 +953,7 @@ class IssuerService:
             receipt,
             row.log_index,
             row.label_number,
-            row.digital_link,
+            printed_link(row.digital_link, row.label_number),
         )
 
     def issued(self, credential_id: str) -> Issued:
@@ -1026,6 +1128,83 @@ class IssuerService:
             graded_credential_id=row.credential_id,
         )
         return self._log(pending)
+
+    # -- GTIN owners -------------------------------------------------------------------------
+
+    def reassign_gtin(
+        self, principal: Principal, gtin: str, manufacturer: str, reason: str
+    ) -> dict[str, Any]:
+        """POST /gtins/{gtin}/assignment: the label authority (scope ``authority``) gives a
+        GTIN to another manufacturer; see :meth:`assign_gtin`. Raises Forbidden too."""
+        principal.require("authority")
+        return self.assign_gtin(principal.org.did, gtin, manufacturer, reason)
+
+    def assign_gtin(self, issuer: str, gtin: str, manufacturer: str, reason: str) -> dict[str, Any]:
+        """Log a ``gtin-assignment`` entry binding ``gtin`` to ``manufacturer`` (a USCC).
+
+        ``issuer`` is the DID of whoever decides: the authority organisation's, or
+        the deployment's authority key (``carbonlabel gtin reassign``). Returns the
+        GTIN's owner and history (:meth:`gtin_owner`) with the new entry, its index
+        and receipt. Raises InvalidRequest (a bad GTIN, USCC or reason, with
+        pointers ``/gtin``, ``/manufacturer``, ``/reason``), Conflict (the GTIN
+        already belongs to ``manufacturer``), GtinTaken (another change committed
+        first) and IssuanceFailed.
+        """
+        problems = []
+        try:
+            gtin = check_gtin(gtin)
+        except InvalidGTIN as exc:
+            problems.append(FieldProblem("/gtin", exc.reason))
+        try:
+            check_uscc(manufacturer)
+        except InvalidUSCC as exc:
+            problems.append(FieldProblem("/manufacturer", exc.reason))
+        if not isinstance(reason, str) or not reason.strip():
+            problems.append(FieldProblem("/reason", "give the reason for the reassignment"))
+        elif len(reason) > MAX_REASON:
+            problems.append(FieldProblem("/reason", f"at most {MAX_REASON} characters"))
+        if problems:
+            raise InvalidRequest("the GTIN assignment does not validate", problems)
+        previous = self.gtins.owner(gtin)
+        if previous == manufacturer:
+            raise Conflict(f"GTIN {gtin} already belongs to manufacturer {manufacturer}")
+        now = self.clock()
+        entry = {
+            "kind": "gtin-assignment",
+            "gtin": gtin,
+            "manufacturer": manufacturer,
+            "previous": previous,
+            "issuer": issuer,
+            "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": reason,
+        }
+        hook = self.gtins.assignment(gtin, manufacturer, previous, issuer, reason, now)
+        try:
+            sequenced = self.sequencer.append(entry_bytes(entry, canonicalize_jcs), hook)
+            receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
+        except (LedgerError, TimeoutError) as exc:
+            raise IssuanceFailed(f"the log did not commit the assignment: {exc}") from exc
+        self.gtins.assigned(gtin, manufacturer)
+        body = self.gtin_owner(gtin)
+        body.update(logIndex=sequenced.index, logEntry=entry, receipt=receipt)
+        return body
+
+    def gtin_owner(self, gtin: str) -> dict[str, Any]:
+        """GET /gtins/{gtin}: the manufacturer that owns a GTIN now and every binding
+        (first label, reassignments), oldest first. Raises InvalidRequest (not a
+        GTIN) and NotFound (never labelled nor assigned)."""
+        try:
+            gtin = check_gtin(gtin)
+        except InvalidGTIN as exc:
+            raise InvalidRequest("not a GTIN", [FieldProblem("/gtin", exc.reason)]) from exc
+        history = self.gtins.history(gtin)
+        if not history:
+            raise NotFound(f"GTIN {gtin} was never labelled nor assigned")
+        return {
+            "gtin": gtin,
+            "manufacturer": history[-1].manufacturer,
+            "history": [binding.to_json() for binding in history],
+        }
 
     # -- status ------------------------------------------------------------------------------
 
@@ -1214,33 +1393,46 @@ class Printing:
         )
 
 
-def find_label_number(
-    engine: Engine, gtin: str, batch: str | None, serial: str | None
-) -> str | None:
-    """The newest label answering a Digital Link: the item label with that serial, else the
-    batch label, else the model label of the GTIN (a serial on it is then checked as a
-    possible ghost by the verifier)."""
+LINK_CANDIDATES = 50
+"""At most this many labels (the newest) answer one Digital Link without ``?label=``."""
+
+
+def find_label_numbers(
+    engine: Engine,
+    gtin: str,
+    batch: str | None,
+    serial: str | None,
+    limit: int = LINK_CANDIDATES,
+) -> list[str]:
+    """The labels a Digital Link *without* ``?label=`` may mean, newest first (at most ``limit``).
+
+    The first level that has any: the item label with that serial (serials are
+    random and unique); the batch labels of that batch; the model labels of the
+    GTIN (a serial on them is checked as a possible ghost by the verifier); for a
+    bare GTIN (no batch, no serial), every label of the GTIN. Whatever their
+    status: the resolver shows one directly only when it is the only candidate.
+    """
+    label = issued_credentials.c
     base = (
-        select(issued_credentials.c.label_number)
-        .where(issued_credentials.c.kind == "label", issued_credentials.c.gtin == gtin)
-        .order_by(issued_credentials.c.log_index.desc())
-        .limit(1)
+        select(label.label_number)
+        .where(label.kind == "label", label.gtin == gtin, label.label_number.is_not(None))
+        .order_by(label.log_index.desc())
+        .limit(limit)
     )
+    levels = []
+    if serial is not None:
+        levels.append(base.where(label.serial == serial))
+    if batch is not None:
+        levels.append(base.where(label.batch == batch, label.serial.is_(None)))
+    levels.append(base.where(label.serial.is_(None), label.batch.is_(None)))
+    if batch is None and serial is None:
+        levels.append(base)
     with engine.connect() as conn:
-        if serial is not None:
-            found = conn.execute(base.where(issued_credentials.c.serial == serial)).scalar()
-            if found is not None:
-                return str(found)
-        if batch is not None:
-            found = conn.execute(base.where(issued_credentials.c.batch == batch)).scalar()
-            if found is not None:
-                return str(found)
-        found = conn.execute(
-            base.where(issued_credentials.c.serial.is_(None), issued_credentials.c.batch.is_(None))
-        ).scalar()
-        if found is None and batch is None and serial is None:
-            found = conn.execute(base).scalar()
-    return None if found is None else str(found)
+        for query in levels:
+            found = [str(n) for n in conn.execute(query).scalars()]
+            if found:
+                return found
+    return []
 
 
 def label_of(engine: Engine, credential_id: str) -> str | None:

@@ -1,6 +1,6 @@
 """GS1 Digital Link URIs for labelled products (GS1 Digital Link: URI syntax, ISO/IEC 18975).
 
-A label's QR code carries ``{base}/01/{GTIN-14}[/10/{batch}][/21/{serial}]``:
+A product's Digital Link is ``{base}/01/{GTIN-14}[/10/{batch}][/21/{serial}]``:
 
 - AI 01 (GTIN) is always written as 14 digits: GTIN-8, -12 and -13 are padded with
   leading zeros, and the GS1 mod-10 check digit is verified
@@ -12,6 +12,21 @@ A label's QR code carries ``{base}/01/{GTIN-14}[/10/{batch}][/21/{serial}]``:
 - In the URI every character of a value other than ``A-Z a-z 0-9 - . _`` is
   percent-encoded with upper-case hex digits (GS1 Digital Link URI syntax §7.3;
   ``/`` and ``%`` in particular, so a value never splits a path segment).
+
+**The URI printed on a label** (its QR code, the printable label, the ``digitalLink`` the
+API returns) is the product's Digital Link plus one non-GS1 query parameter naming the
+label: ``{base}/01/{GTIN-14}[/10/{batch}][/21/{serial}]?label=GDCL-2026-AC-000123``
+(:func:`label_link`). GS1 Digital Link URI syntax 1.x lets a URI carry, after the
+path of the key and its qualifiers, a query string of GS1 data attributes (numeric AI
+keys such as ``17=261231``) *and* other key=value pairs whose keys are not AIs; a
+conformant parser keeps the GS1 part (``01``, ``10``, ``21``) and ignores the rest, and a
+GS1-conformant resolver passes such parameters on. So any GS1 reader still reads the
+GTIN, batch and serial from the printed code, while our resolver reads ``label`` and
+answers with *that* label (its own status: a revoked label's code says "revoked"), never
+with another label of the same product. The key ``label`` is alphabetic, so it can never
+be mistaken for an AI, and it is none of the resolver's own parameters (``linkType``,
+``context``, ``lang``). A key qualifier was not used: GS1 defines no AI for "the label
+of this item", and a made-up path AI would make the URI invalid for every GS1 tool.
 
 :func:`parse_digital_link` reads such a URI (or only its path) back, accepting
 GTIN-8/12/13/14, lower- or upper-case percent-encoding and RFC 3986 sub-delimiters
@@ -32,18 +47,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from schemas.errors import InvalidGTIN
 from schemas.validate import check_gtin
 
 __all__ = [
     "GS1_CSET82",
+    "LABEL_PARAMETER",
     "SERIAL_ALPHABET",
     "SERIAL_LENGTH",
     "DigitalLinkError",
     "DigitalLinkId",
     "digital_link",
+    "label_link",
     "new_serial",
     "parse_digital_link",
 ]
@@ -63,6 +80,11 @@ _PCT: Final = re.compile(r"%([0-9A-Fa-f]{2})")
 _AI_GTIN: Final = "01"
 _QUALIFIERS: Final = {"10": "batch", "21": "serial"}
 
+# The non-GS1 query parameter of a printed label URI that names the label.
+LABEL_PARAMETER: Final = "label"
+# schemas/json/common.schema.json#/$defs/LabelNumber: URI-safe, never percent-encoded.
+_LABEL_NUMBER: Final = re.compile(r"GDCL-[0-9]{4}-[A-Z]{2,4}-[0-9]{6}")
+
 # GB 32100-2015 character set: digits and capitals without I, O, S, V, Z, so a serial
 # read aloud or retyped from print is not mistaken (0/O, 1/I, 5/S, 2/Z, U/V).
 SERIAL_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -81,11 +103,13 @@ class DigitalLinkError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DigitalLinkId:
-    """The GS1 keys a Digital Link carries: GTIN-14 and the optional batch and serial."""
+    """The GS1 keys a Digital Link carries: GTIN-14 and the optional batch and serial,
+    and ``label``, the label number of a printed label URI (:func:`label_link`)."""
 
     gtin14: str
     batch: str | None = None
     serial: str | None = None
+    label: str | None = None
 
 
 def digital_link(
@@ -107,13 +131,30 @@ def digital_link(
     return "/".join(parts)
 
 
+def label_link(link: str, label_number: str) -> str:
+    """The URI printed on label ``label_number`` of the product whose Digital Link is ``link``:
+    ``{link}?label={label_number}`` (see the module docstring).
+
+    ``link`` is a Digital Link as :func:`digital_link` builds it (no query, no fragment);
+    ``label_number`` matches ``GDCL-YYYY-XX-NNNNNN``. Raises :class:`DigitalLinkError`
+    (element ``label`` or ``path``).
+    """
+    if not isinstance(label_number, str) or _LABEL_NUMBER.fullmatch(label_number) is None:
+        raise DigitalLinkError("label", f"{label_number!r} is not a label number")
+    if "?" in link or "#" in link:
+        raise DigitalLinkError("path", "a Digital Link to label must have no query or fragment")
+    return f"{link}?{LABEL_PARAMETER}={label_number}"
+
+
 def parse_digital_link(path_or_uri: str) -> DigitalLinkId:
     """Read the GTIN, batch and serial from a GS1 Digital Link URI or its path.
 
-    The primary key is the first path segment ``01``; whatever comes before it is the
-    resolver's own path prefix. After the GTIN only ``/10/{batch}`` then
-    ``/21/{serial}`` may follow. A query (``?linkType=...``) and fragment are ignored.
-    Raises :class:`DigitalLinkError` naming the element and the reason.
+        The primary key is the first path segment ``01``; whatever comes before it is the
+        resolver's own path prefix. After the GTIN only ``/10/{batch}`` then
+        ``/21/{serial}`` may follow. In the query, ``label`` (at most once, a label number
+    ``GDCL-YYYY-XX-NNNNNN``) names the label the URI was printed for; every other query
+    parameter (``?linkType=...``) and the fragment are ignored.
+        Raises :class:`DigitalLinkError` naming the element and the reason.
     """
     if not isinstance(path_or_uri, str):
         raise DigitalLinkError("path", "must be a string")
@@ -149,7 +190,24 @@ def parse_digital_link(path_or_uri: str) -> DigitalLinkId:
         value = _percent_decode(element, raw)
         _check_qualifier(element, value)
         values[element] = value
-    return DigitalLinkId(gtin14, values.get("batch"), values.get("serial"))
+    return DigitalLinkId(
+        gtin14, values.get("batch"), values.get("serial"), _label_parameter(split.query)
+    )
+
+
+def _label_parameter(query: str) -> str | None:
+    if not query:
+        return None
+    found = parse_qs(query, keep_blank_values=True).get(LABEL_PARAMETER)
+    if found is None:
+        return None
+    if len(found) != 1:
+        raise DigitalLinkError("label", "the label parameter is given more than once")
+    if _LABEL_NUMBER.fullmatch(found[0]) is None:
+        raise DigitalLinkError(
+            "label", f"{found[0][:40]!r} is not a label number like GDCL-2026-AC-000123"
+        )
+    return found[0]
 
 
 def new_serial(randbelow: Callable[[int], int] = secrets.randbelow) -> str:

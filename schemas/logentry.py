@@ -8,7 +8,11 @@ its JCS form), never the confidential study data.
 Kinds: ``issue`` (a credential was issued), ``status`` (a status bit changed:
 revoke, suspend, reinstate), ``grading-rule`` (a rule was published),
 ``recognition`` (a recognition decision), ``trust-list`` (a trust list was
-published).
+published), ``gtin-assignment`` (the label authority gave a GTIN to a
+manufacturer: ``gtin``, ``manufacturer`` and ``previous`` USCCs, ``issuer``,
+``at``, ``reason``). A label's ``issue`` entry names its product in
+``products``: ``gtin``, ``batch``, ``serial`` and ``manufacturer`` (the USCC
+the first label of a GTIN binds it to; issuer/gtins.py).
 
 A ``status`` entry may carry a ``reason``: why the issuer revoked, suspended or
 reinstated the credential, in its own words (shown on the scan page). It is
@@ -38,7 +42,14 @@ __all__ = [
 ]
 
 ENTRY_VERSION: Final = 1
-ENTRY_KINDS: Final = ("issue", "status", "grading-rule", "recognition", "trust-list")
+ENTRY_KINDS: Final = (
+    "issue",
+    "status",
+    "grading-rule",
+    "recognition",
+    "trust-list",
+    "gtin-assignment",
+)
 _DIGEST: Final = re.compile(r"sha256:[0-9a-f]{64}")
 _REQUIRED: Final = {
     "issue": ("credential", "digest", "issuer", "types"),
@@ -46,6 +57,7 @@ _REQUIRED: Final = {
     "grading-rule": ("rule", "version", "digest"),
     "recognition": ("credential", "digest", "issuer"),
     "trust-list": ("digest",),
+    "gtin-assignment": ("gtin", "manufacturer", "previous", "issuer", "at", "reason"),
 }
 MAX_ENTRY_BYTES: Final = 8192
 MAX_REASON_CHARS: Final = 500

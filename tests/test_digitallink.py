@@ -16,6 +16,7 @@ from schemas.digitallink import (
     DigitalLinkError,
     DigitalLinkId,
     digital_link,
+    label_link,
     new_serial,
     parse_digital_link,
 )
@@ -136,6 +137,36 @@ def test_base_path_prefix_query_and_fragment() -> None:
     got = parse_digital_link(uri + "?linkType=gs1:certificationInfo#x")
     assert got == DigitalLinkId(GTIN14, None, "S1")
     assert parse_digital_link(f"/01/{GTIN14}/21/S1") == got
+
+
+def test_a_printed_label_uri_names_its_label() -> None:
+    """The URI printed on a label: the product's Digital Link and ``?label=`` (a non-GS1
+    query parameter, which GS1 readers ignore and this resolver reads)."""
+    product = digital_link(BASE, GTIN14, batch="L1")
+    uri = label_link(product, "GDCL-2026-AC-000123")
+    assert uri == f"{BASE}/01/{GTIN14}/10/L1?label=GDCL-2026-AC-000123"
+    assert parse_digital_link(uri) == DigitalLinkId(GTIN14, "L1", None, "GDCL-2026-AC-000123")
+    both = parse_digital_link(uri + "&linkType=linkset&17=261231#x")
+    assert both.label == "GDCL-2026-AC-000123" and both.batch == "L1"
+    assert parse_digital_link(product).label is None
+    with pytest.raises(DigitalLinkError, match=r"^label: "):
+        label_link(product, "GDCL-26-AC-1")
+    with pytest.raises(DigitalLinkError, match=r"^path: "):
+        label_link(uri, "GDCL-2026-AC-000124")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("label=", id="empty"),
+        pytest.param("label=GDCL-2026-ac-000123", id="lower-case"),
+        pytest.param("label=GDCL-2026-AC-1&label=GDCL-2026-AC-2", id="twice"),
+        pytest.param("label=%3Cscript%3E", id="markup"),
+    ],
+)
+def test_a_bad_label_parameter_is_refused(query: str) -> None:
+    with pytest.raises(DigitalLinkError, match=r"^label: "):
+        parse_digital_link(f"/01/{GTIN14}?{query}")
 
 
 @pytest.mark.parametrize(

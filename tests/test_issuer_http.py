@@ -65,7 +65,7 @@ def test_issue_a_label_with_its_receipt(api: tuple[TestClient, dict[str, str]]) 
     body = issue(client, tokens)
     credential = body["verifiableCredential"]
     assert body["labelNumber"].startswith("GDCL-")
-    assert body["digitalLink"].endswith("/01/06901234567892")
+    assert body["digitalLink"].endswith(f"/01/06901234567892?label={body['labelNumber']}")
     assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     entry = body["logEntry"]
     assert entry["digest"] == credential_digest(credential)

@@ -164,10 +164,12 @@ def test_digital_link_resolver(api: tuple[TestClient, dict[str, Any]]) -> None:
     assert response.status_code == 307
     assert response.headers["location"].startswith(f"/scan/{ctx['label']['labelNumber']}")
     assert "gs1.org/voc" in response.headers["link"]
-    bundle = client.get(path, params={"linkType": "gs1:certificationInfo"}).json()
+    # the printed URI names its label (?label=…): further parameters go after it
+    assert "?label=" in path
+    bundle = client.get(f"{path}&linkType=gs1:certificationInfo").json()
     assert bundle["verifiableCredential"] == ctx["label"]["verifiableCredential"]
-    assert client.get(path, params={"linkType": "untp:dcc"}).status_code == 200
-    linkset = client.get(path, params={"linkType": "linkset"})
+    assert client.get(f"{path}&linkType=untp:dcc").status_code == 200
+    linkset = client.get(f"{path}&linkType=linkset")
     assert linkset.headers["content-type"].startswith("application/linkset+json")
     assert linkset.json()["linkset"][0]["anchor"].endswith(path)
     assert client.get("/01/06901234567890").status_code == 400  # bad check digit

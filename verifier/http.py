@@ -2,9 +2,19 @@
 
 - VC-API ``POST /credentials/verify`` and ``POST /presentations/verify``:
   ``200 {verified: true, ...}`` or ``400 {verified: false, ..., errors}``.
-- The GS1 Digital Link resolver ``GET /01/{gtin}[/10/{batch}][/21/{serial}]``:
-  no ``linkType`` → 307 to the scan page; ``gs1:certificationInfo`` /
-  ``untp:dcc`` → the label bundle; ``linkset`` / ``all`` → an RFC 9264 linkset.
+- The GS1 Digital Link resolver ``GET /01/{gtin}[/10/{batch}][/21/{serial}][?label=…]``.
+  The URI printed on a label names it (``?label=GDCL-…``,
+  :func:`schemas.digitallink.label_link`) and resolves to that label whatever its
+  status: no ``linkType`` → 307 to its scan page; ``gs1:certificationInfo`` /
+  ``untp:dcc`` → its bundle; ``linkset`` / ``all`` → an RFC 9264 linkset. A label
+  number issued for another product → 404. Without ``?label=`` (a retail barcode),
+  the candidates are the item label of the serial, else the batch's labels, else the
+  model labels, else (bare GTIN) every label of the GTIN: exactly one → as above;
+  several → ``300 Multiple Choices`` listing each label with its status (valid,
+  revoked, suspended, expired, invalid) and a link to its own scan page, as HTML or,
+  for ``Accept: application/json`` or a ``linkType`` asking for one document, as
+  JSON; ``linkset`` → one ``gs1:defaultLinkMulti`` per label. A scan never shows
+  one label's verdict for another.
 - The consumer scan page ``GET /scan/{label}``, badges, trust list and alerts.
 """
 
@@ -21,13 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credentials.dataintegrity import verify as verify_proof
 from credentials.errors import CredentialError
-from schemas.digitallink import DigitalLinkError, parse_digital_link
+from schemas.digitallink import DigitalLinkError, DigitalLinkId, label_link, parse_digital_link
 from schemas.vocabulary import GRADE_CREDENTIAL_TYPE
 from verifier.badge import render_badge_svg
 from verifier.binding import BadgeClaims
 from verifier.i18n import negotiate_language
 from verifier.linkset import (
     GS1_CERTIFICATION_INFO,
+    GS1_DEFAULT_LINK_MULTI,
     LINKSET_MEDIA_TYPE,
     LINKSET_REL,
     UNTP_DCC,
@@ -37,8 +48,14 @@ from verifier.linkset import (
     linkset,
 )
 from verifier.result import Check, Outcome, Verdict, Verification
-from verifier.scanpage import ScanView, render_not_found, render_scan_page
-from verifier.service import LabelRecord, ScanOutcome, VerifierService
+from verifier.scanpage import (
+    LabelChoice,
+    ScanView,
+    render_label_list,
+    render_not_found,
+    render_scan_page,
+)
+from verifier.service import LabelRecord, LinkAnswer, ScanOutcome, VerifierService
 
 REGION_HEADER = "X-Carbonlabel-Region"
 
@@ -166,10 +183,19 @@ def verifier_router(
         rest: str,
         link_type: Annotated[str | None, Query(alias="linkType")] = None,
         lang: str | None = None,
+        label: Annotated[
+            str | None,
+            Query(
+                description="The label a printed label's QR code names "
+                "(GDCL-YYYY-XX-NNNNNN); without it a GTIN with several labels "
+                "answers 300 with the list of them."
+            ),
+        ] = None,
     ) -> Response:
+        del label  # read, and checked, with the rest of the query by parse_digital_link
         language = negotiate_language(request.headers.get("accept-language"), lang)
         try:
-            link = parse_digital_link("/01/" + rest)
+            link = parse_digital_link("/01/" + rest + "?" + request.url.query)
         except DigitalLinkError as exc:
             raise HTTPException(
                 400,
@@ -179,32 +205,38 @@ def verifier_router(
                     "detail": str(exc),
                 },
             ) from exc
-        record = service.labels.by_link(link.gtin14, link.batch, link.serial)
-        if record is None:
+        answer = service.resolve_link(link)
+        base = str(request.base_url).rstrip("/")
+        anchor = f"{base}/01/{rest}" + (f"?label={link.label}" if link.label is not None else "")
+        if not answer.records:
             service.record_unknown(link.gtin14, link.serial, _region(request))
-            detail = f"no label was issued for GTIN {link.gtin14}"
-            if "html" in request.headers.get("accept", "text/html") or link_type is None:
+            detail = answer.detail or f"no label was issued for GTIN {link.gtin14}"
+            html = "html" in request.headers.get("accept", "")
+            if not _wants_json(request) and (link_type is None or html):
                 return HTMLResponse(render_not_found(language, link.gtin14, detail), 404)
             raise HTTPException(
                 404, detail={"type": "not-issued", "title": "Not issued", "detail": detail}
             )
-        base = str(request.base_url).rstrip("/")
+        if link_type is not None and link_type not in ("linkset", "all"):
+            link_type = expand_link_type(link_type)
+        record = answer.single
+        if record is None:
+            choices = _choices(service, summarize, answer, base, link, language)
+            return _several(request, choices, link, anchor, link_type, language)
         links = _links(base, record)
         links.append(
             Link(
                 LINKSET_REL,
-                f"{base}/01/{rest}?linkType=linkset",
+                _with_query(anchor, "linkType=linkset"),
                 LINKSET_MEDIA_TYPE,
                 "All links for this product",
             )
         )
-        if link_type is not None and link_type not in ("linkset", "all"):
-            link_type = expand_link_type(link_type)
         if link_type in (GS1_CERTIFICATION_INFO, UNTP_DCC):
             return JSONResponse(dict(record.bundle), headers={"Link": link_header(links)})
         if link_type in ("linkset", "all"):
             return JSONResponse(
-                linkset(f"{base}/01/{rest}", links),
+                linkset(anchor, links),
                 media_type=LINKSET_MEDIA_TYPE,
                 headers={"Link": link_header(links)},
             )
@@ -321,6 +353,111 @@ def verifier_router(
         return {"alerts": service.alerts(limit, code)}
 
     return router
+
+
+def _wants_json(request: Request) -> bool:
+    """The client asked for JSON (``Accept: application/json``) and not for HTML."""
+    accept = request.headers.get("accept", "").lower()
+    return "json" in accept and "html" not in accept
+
+
+def _with_query(uri: str, parameter: str) -> str:
+    return f"{uri}{'&' if '?' in uri else '?'}{parameter}"
+
+
+def _choices(
+    service: VerifierService,
+    summarize: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    answer: LinkAnswer,
+    base: str,
+    link: DigitalLinkId,
+    language: str,
+) -> list[LabelChoice]:
+    """The labels a Digital Link may mean, each with its status and its own scan page."""
+    choices = []
+    for record in answer.records:
+        summary = summarize(record.credential)
+        number = record.label_number
+        query = {"gtin": link.gtin14, "lang": language}
+        if link.serial is not None:
+            query["serial"] = link.serial
+        product = record.credential.get("credentialSubject", {}).get("labelledProduct", {})
+        entry = record.bundle.get("logEntry") or {}
+        products = entry.get("products") or {} if isinstance(entry, Mapping) else {}
+        printed = None
+        if isinstance(product, Mapping) and isinstance(product.get("digitalLink"), str):
+            try:
+                printed = label_link(product["digitalLink"], number)
+            except DigitalLinkError:
+                printed = None
+        choices.append(
+            LabelChoice(
+                label_number=number,
+                status=service.link_status(record),
+                issuer_id=str(summary.get("issuer_id") or ""),
+                issuer_name=str(summary.get("issuer_name") or ""),
+                batch=products.get("batch") if isinstance(products, Mapping) else None,
+                serial=products.get("serial") if isinstance(products, Mapping) else None,
+                valid_from=str(summary.get("valid_from") or ""),
+                valid_until=str(summary.get("valid_until") or ""),
+                scan_url=f"{base}/scan/{number}?{urlencode(query)}",
+                bundle_url=f"{base}/labels/{number}",
+                printed_link=printed,
+            )
+        )
+    return choices
+
+
+def _several(
+    request: Request,
+    choices: list[LabelChoice],
+    link: DigitalLinkId,
+    anchor: str,
+    link_type: str | None,
+    language: str,
+) -> Response:
+    """A Digital Link that several labels may answer (no ``?label=``): never one of their
+    verdicts, but the list of them with their statuses. ``300 Multiple Choices``
+    (RFC 9110 §15.4.1) as HTML or JSON; a linkset (200) lists a link per label."""
+    headers = {"Cache-Control": "no-store"}
+    links = [
+        Link(
+            GS1_DEFAULT_LINK_MULTI,
+            choice.scan_url,
+            "text/html",
+            f"Carbon label {choice.label_number} ({choice.status})",
+            ("zh-Hans", "zh-Hant", "en", "pt"),
+        )
+        for choice in choices
+    ] + [
+        Link(
+            GS1_CERTIFICATION_INFO,
+            choice.bundle_url,
+            "application/json",
+            f"Carbon label {choice.label_number} credential and log receipt",
+        )
+        for choice in choices
+    ]
+    links.append(
+        Link(LINKSET_REL, _with_query(anchor, "linkType=linkset"), LINKSET_MEDIA_TYPE, "All links")
+    )
+    headers["Link"] = link_header(links)
+    if link_type in ("linkset", "all"):
+        return JSONResponse(linkset(anchor, links), media_type=LINKSET_MEDIA_TYPE, headers=headers)
+    if link_type is not None or _wants_json(request):
+        body = {
+            "type": "several-labels",
+            "title": "Several labels",
+            "detail": f"{len(choices)} labels were issued for this product; the URI printed "
+            "on a label names it (?label=...)",
+            "gtin": link.gtin14,
+            "batch": link.batch,
+            "serial": link.serial,
+            "labels": [choice.to_json() for choice in choices],
+        }
+        return JSONResponse(body, status_code=300, headers=headers)
+    page = render_label_list(language, link.gtin14, choices)
+    return HTMLResponse(page, status_code=300, headers=headers)
 
 
 def _decimal(value: str) -> Decimal:

@@ -627,6 +627,45 @@ _TABLE: Final[dict[str, tuple[str, str, str, str]]] = {
     ),
     "field.scanned_gtin": ("扫描的商品条码", "掃描的商品條碼", "Scanned GTIN", "GTIN lido"),
     "field.detail": ("技术细节", "技術細節", "Technical detail", "Detalhe técnico"),
+    # --- a product code that several labels answer ------------------------------------
+    "several.title": (
+        "此商品有多个碳标签",
+        "此商品有多個碳標籤",
+        "Several carbon labels for this product",
+        "Vários rótulos de carbono para este produto",
+    ),
+    "several.explain": (
+        "这个条码只标识商品，不标识某一个碳标签。请在下面找到商品上印着的标签编号。",
+        "這個條碼只標識商品，不標識某一個碳標籤。請在下面找到商品上印著的標籤編號。",
+        "This code identifies the product, not one carbon label. Find the label number "
+        "printed on your product below.",
+        "Este código identifica o produto, não um rótulo de carbono. Procure abaixo o "
+        "número do rótulo impresso no seu produto.",
+    ),
+    "several.advice": (
+        "每个标签的状态各不相同：只有与商品上所印编号相同、且状态为“有效”的标签才可作依据。"
+        "扫描标签本身的二维码可直接查看该标签。",
+        "每個標籤的狀態各不相同：只有與商品上所印編號相同、且狀態為「有效」的標籤才可作依據。"
+        "掃描標籤本身的二維碼可直接查看該標籤。",
+        "Each label has its own status: rely only on the label whose number is printed on "
+        "your product, and only if it is valid. Scanning the label's own QR code opens "
+        "that label directly.",
+        "Cada rótulo tem o seu próprio estado: confie apenas no rótulo cujo número está "
+        "impresso no produto, e só se for válido. Ler o código QR do próprio rótulo abre "
+        "esse rótulo diretamente.",
+    ),
+    "several.section": (
+        "已签发的标签（{count}）",
+        "已簽發的標籤（{count}）",
+        "Labels issued ({count})",
+        "Rótulos emitidos ({count})",
+    ),
+    "status.valid": ("有效", "有效", "Valid", "Válido"),
+    "status.revoked": ("已撤销", "已撤銷", "Revoked", "Revogado"),
+    "status.suspended": ("已暂停", "已暫停", "Suspended", "Suspenso"),
+    "status.expired": ("已过期", "已過期", "Expired", "Caducado"),
+    "status.invalid": ("无效", "無效", "Invalid", "Inválido"),
+    "field.serial": ("序列号", "序號", "Serial number", "Número de série"),
     # --- links --------------------------------------------------------------------------
     "section.links": (
         "机器可读数据",

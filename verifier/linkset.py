@@ -9,6 +9,8 @@ Relation types. RFC 8288 §2.1.2 allows registered names (``linkset``,
 
 - GS1 Web Vocabulary link types by their full IRI in the ``https://gs1.org/voc/``
   namespace, as GS1-conformant resolvers do: :data:`GS1_DEFAULT_LINK`,
+  :data:`GS1_DEFAULT_LINK_MULTI` (one of several default links: a GTIN with
+  several labels lists one per label),
   :data:`GS1_PIP`, :data:`GS1_CERTIFICATION_INFO`, :data:`GS1_SUSTAINABILITY_INFO`.
 - UNTP's Digital Conformity Credential link type by its full IRI,
   :data:`UNTP_DCC` = ``https://test.uncefact.org/vocabulary/linkTypes/dcc``: the
@@ -31,6 +33,7 @@ from urllib.parse import quote
 __all__ = [
     "GS1_CERTIFICATION_INFO",
     "GS1_DEFAULT_LINK",
+    "GS1_DEFAULT_LINK_MULTI",
     "GS1_PIP",
     "GS1_SUSTAINABILITY_INFO",
     "GS1_VOCABULARY",
@@ -49,6 +52,7 @@ LINKSET_REL: Final = "linkset"  # IANA-registered by RFC 9264 §6.2
 
 GS1_VOCABULARY: Final = "https://gs1.org/voc/"
 GS1_DEFAULT_LINK: Final = GS1_VOCABULARY + "defaultLink"
+GS1_DEFAULT_LINK_MULTI: Final = GS1_VOCABULARY + "defaultLinkMulti"
 GS1_PIP: Final = GS1_VOCABULARY + "pip"
 GS1_CERTIFICATION_INFO: Final = GS1_VOCABULARY + "certificationInfo"
 GS1_SUSTAINABILITY_INFO: Final = GS1_VOCABULARY + "sustainabilityInfo"

@@ -28,9 +28,12 @@ from verifier.result import Check, Outcome, Verdict
 
 __all__ = [
     "FOOTPRINT_UNIT",
+    "STATUS_VERDICTS",
     "VERDICT_COLOURS",
     "VERDICT_ICONS",
+    "LabelChoice",
     "ScanView",
+    "render_label_list",
     "render_not_found",
     "render_scan_page",
 ]
@@ -52,6 +55,17 @@ VERDICT_COLOURS: Final[Mapping[Verdict, tuple[str, str]]] = {
 }
 """Banner (and badge) background and text colour of each verdict."""
 _TONES: Final = {_GREEN: "green", _RED: "red", _AMBER: "amber"}
+
+STATUS_VERDICTS: Final[Mapping[str, Verdict]] = {
+    "valid": Verdict.GENUINE,
+    "revoked": Verdict.REVOKED,
+    "suspended": Verdict.SUSPENDED,
+    "expired": Verdict.EXPIRED,
+    "invalid": Verdict.INVALID,
+}
+"""The verdict whose colour a status in a GTIN's list of labels is shown in."""
+_NEUTRAL: Final = ("#334155", "#ffffff")
+_LIST_ICON: Final = "M8 8.5h8M8 12h8M8 15.5h8"
 
 _CROSS: Final = "M8 8l8 8M16 8l-8 8"
 VERDICT_ICONS: Final[Mapping[Verdict, str]] = {
@@ -96,6 +110,7 @@ _CSS: Final = Template(
     ".failed b{color:#b91c1c}.passed b{color:#15803d}"
     "a{color:#1d4ed8;overflow-wrap:anywhere}footer{text-align:center;padding:0 12px 24px}"
     "footer a,footer strong{margin:0 6px}"
+    ".st{display:inline-block;padding:0 8px;border-radius:8px;font-size:14px}"
 )
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _LINK_ORDER: Final = ("bundle", "linkset", "log")
@@ -131,6 +146,43 @@ class ScanView:
     recognitions: tuple[Mapping[str, str], ...] = ()
     links: Mapping[str, str] = field(default_factory=dict)
     status_change: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LabelChoice:
+    """One of the labels a Digital Link without ``?label=`` may mean (the resolver's list).
+
+    ``status``: ``valid``, ``revoked``, ``suspended``, ``expired`` or ``invalid``
+    (:data:`STATUS_VERDICTS`); ``scan_url`` its own scan page; ``printed_link`` the URI
+    printed on it, when known.
+    """
+
+    label_number: str
+    status: str
+    issuer_id: str
+    issuer_name: str
+    batch: str | None
+    serial: str | None
+    valid_from: str
+    valid_until: str
+    scan_url: str
+    bundle_url: str
+    printed_link: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "labelNumber": self.label_number,
+            "status": self.status,
+            "issuer": self.issuer_id,
+            "issuerName": self.issuer_name,
+            "batch": self.batch,
+            "serial": self.serial,
+            "validFrom": self.valid_from,
+            "validUntil": self.valid_until,
+            "scan": self.scan_url,
+            "bundle": self.bundle_url,
+            "digitalLink": self.printed_link,
+        }
 
 
 def _e(value: object) -> str:
@@ -182,12 +234,13 @@ def _safe_href(url: str) -> str | None:
     return None
 
 
-def _icon(verdict: Verdict, size: int) -> str:
+def _icon(verdict: Verdict | None, size: int) -> str:
+    path = _LIST_ICON if verdict is None else VERDICT_ICONS[verdict]
     return (
         f'<svg viewBox="0 0 24 24" width="{size}" height="{size}" aria-hidden="true" fill="none" '
         'stroke="currentColor" stroke-linecap="round" stroke-linejoin="round">'
         '<circle cx="12" cy="12" r="10.5" stroke-width="2"/>'
-        f'<path d="{VERDICT_ICONS[verdict]}" stroke-width="2.6"/></svg>'
+        f'<path d="{path}" stroke-width="2.6"/></svg>'
     )
 
 
@@ -204,8 +257,9 @@ def _section(title: str, body: str, css_class: str = "") -> str:
     return f"<section{attribute}><h2>{_e(title)}</h2>{body}</section>"
 
 
-def _document(lang: str, verdict: Verdict, title: str, banner: str, main: str) -> str:
-    background, foreground = VERDICT_COLOURS[verdict]
+def _document(lang: str, verdict: Verdict | None, title: str, banner: str, main: str) -> str:
+    """A whole page; ``verdict`` colours the banner (None: the neutral list banner)."""
+    background, foreground = _NEUTRAL if verdict is None else VERDICT_COLOURS[verdict]
     css = _CSS.substitute(fonts=_FONTS.get(lang, ""), bg=background, fg=foreground)
     return (
         f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
@@ -529,3 +583,45 @@ def render_not_found(lang: str, gtin: str | None, detail: str) -> str:
     main = f"<section>{body}</section>"
     title = f"{t(lang, 'verdict.not-found.title')} · {t(lang, 'page.title')}"
     return _document(lang, Verdict.NOT_FOUND, title, _banner(lang, Verdict.NOT_FOUND, line), main)
+
+
+def render_label_list(lang: str, gtin: str, choices: Sequence[LabelChoice]) -> str:
+    """The page for a scanned product code that several labels answer (no ``?label=``).
+
+    A neutral banner (no verdict: the code names the product, not one label), then
+    one entry per label, newest first: its number (linking to its own scan page),
+    its status in its verdict's colour, issuer, batch and validity. Never raises
+    for odd values.
+    """
+    lang = _lang(lang)
+    items = []
+    for choice in choices:
+        verdict = STATUS_VERDICTS.get(choice.status, Verdict.INVALID)
+        background, foreground = VERDICT_COLOURS[verdict]
+        status_key = f"status.{choice.status}"
+        status = t(lang, status_key) if has_message(status_key) else choice.status
+        href = _safe_href(choice.scan_url)
+        number = _e(choice.label_number)
+        title = f'<a href="{_e(href)}">{number}</a>' if href else number
+        start, end = _date(choice.valid_from), _date(choice.valid_until)
+        rows = [
+            (t(lang, "field.issuer"), _e(choice.issuer_name or choice.issuer_id) or None),
+            (t(lang, "field.batch"), _e(choice.batch) if choice.batch else None),
+            (t(lang, "field.serial"), _e(choice.serial) if choice.serial else None),
+            (t(lang, "field.valid_from"), _e(start) if start else None),
+            (t(lang, "field.valid_until"), _e(end) if end else None),
+        ]
+        items.append(
+            f'<li><p><b>{title}</b> <span class="st" style="background:{background};'
+            f'color:{foreground}">{_e(status)}</span></p>{_dl(rows)}</li>'
+        )
+    body = f"<p>{_e(t(lang, 'several.advice'))}</p><ul>{''.join(items)}</ul>"
+    main = _section(t(lang, "several.section", count=len(choices)), body)
+    line = f"{t(lang, 'field.scanned_gtin')} {gtin}"
+    banner = (
+        f'<header class="v" role="status"><div class="h">{_icon(None, 44)}'
+        f"<h1>{_e(t(lang, 'several.title'))}</h1></div>"
+        f'<p>{_e(t(lang, "several.explain"))}</p><p class="n">{_e(line)}</p></header>'
+    )
+    title = f"{t(lang, 'several.title')} · {t(lang, 'page.title')}"
+    return _document(lang, None, title, banner, main)

@@ -40,6 +40,7 @@ from sqlalchemy import Engine, insert, select
 
 from credentials.errors import CredentialError
 from credentials.vc import parse_datetime
+from schemas.digitallink import DigitalLinkId
 from verifier.binding import BadgeClaims
 from verifier.misuse import Finding, LabelFacts, MisuseRules, Scan, evaluate
 from verifier.pipeline import VerificationContext, verify_credential
@@ -72,13 +73,57 @@ class LabelDirectory(Protocol):
 
     def by_number(self, label_number: str) -> LabelRecord | None: ...
 
-    def by_link(self, gtin: str, batch: str | None, serial: str | None) -> LabelRecord | None: ...
+    def for_link(self, gtin: str, batch: str | None, serial: str | None) -> tuple[str, ...]:
+        """The label numbers a Digital Link without ``?label=`` may mean, newest first."""
+        ...
 
     def by_credential(self, credential_id: str) -> LabelRecord | None: ...
 
 
 COPY_FINDINGS: Final = frozenset({"ghost-serial", "too-many-scans", "impossible-travel"})
 """Findings that say the scanned label is a counterfeit or a copy (see verifier.misuse)."""
+
+
+@dataclass(frozen=True)
+class LinkAnswer:
+    """What a scanned Digital Link answers (:meth:`VerifierService.resolve_link`).
+
+    ``records``: the one label the link names (``?label=``), or the labels it may
+    mean, newest first; empty when none was issued, and then ``detail`` says why.
+    ``named``: the link named its label (a printed label QR code).
+    """
+
+    records: tuple[LabelRecord, ...]
+    detail: str | None = None
+    named: bool = False
+
+    @property
+    def single(self) -> LabelRecord | None:
+        """The label to show directly: the named one, or the only candidate."""
+        return self.records[0] if len(self.records) == 1 else None
+
+
+LINK_STATUSES: Final = {
+    Verdict.GENUINE: "valid",
+    Verdict.WARNING: "valid",
+    Verdict.REVOKED: "revoked",
+    Verdict.SUSPENDED: "suspended",
+    Verdict.EXPIRED: "expired",
+}
+"""The status a label has in a GTIN's list of labels, by its verdict (else ``invalid``)."""
+
+
+def _answers(record: LabelRecord, link: DigitalLinkId) -> bool:
+    """Whether ``record`` is a label of the product ``link`` names (GTIN, batch, serial)."""
+    entry = record.bundle.get("logEntry")
+    products = entry.get("products") if isinstance(entry, Mapping) else None
+    if not isinstance(products, Mapping) or products.get("gtin") != link.gtin14:
+        return False
+    for key in ("batch", "serial"):
+        value = products.get(key)
+        if value is not None and value != getattr(link, key):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -597,6 +642,41 @@ class VerifierService:
             for finding in outcome.findings
         ]
         self.recorder.record(rows)
+
+    def resolve_link(self, link: DigitalLinkId) -> LinkAnswer:
+        """The label(s) a scanned GS1 Digital Link answers.
+
+        With ``?label=`` (the URI printed on a label): that label, whatever its
+        status, if it was issued for the link's GTIN (and batch and serial, when it
+        has them); else nothing. Without it (a retail barcode, a bare GTIN): every
+        candidate :meth:`LabelDirectory.for_link` finds, so the caller shows one only
+        when it is the only one and lists them otherwise, never another label's
+        verdict in place of the one printed.
+        """
+        if link.label is not None:
+            record = self.labels.by_number(link.label)
+            if record is None:
+                return LinkAnswer((), f"label {link.label} was never issued", named=True)
+            if not _answers(record, link):
+                return LinkAnswer(
+                    (),
+                    f"label {link.label} was not issued for GTIN {link.gtin14}"
+                    + (f" batch {link.batch}" if link.batch is not None else "")
+                    + (f" serial {link.serial}" if link.serial is not None else ""),
+                    named=True,
+                )
+            return LinkAnswer((record,), named=True)
+        numbers = self.labels.for_link(link.gtin14, link.batch, link.serial)
+        records = tuple(r for r in map(self.labels.by_number, numbers) if r is not None)
+        if not records:
+            return LinkAnswer((), f"no label was issued for GTIN {link.gtin14}")
+        return LinkAnswer(records)
+
+    def link_status(self, record: LabelRecord) -> str:
+        """A label's status for a GTIN's list of labels (:data:`LINK_STATUSES`), from the
+        same verification its scan page shows."""
+        verdict = self.verify(record.credential, record.bundle).verdict
+        return LINK_STATUSES.get(verdict, "invalid")
 
     def record_unknown(self, gtin: str, serial: str | None, region: str | None) -> None:
         """A scan of a Digital Link that no label answers: possibly a fake."""

@@ -1,9 +1,16 @@
 """The issuer's tables (SQLAlchemy Core), in the same database as the log.
 
 Append-only (triggers refuse UPDATE and DELETE): ``issued_credentials``,
-``status_events``, ``status_list_versions``, ``grading_rules``. Their rows are
-written by the log's integrating transaction (an entry hook), so a credential
-is stored exactly when its log entry is committed.
+``status_events``, ``status_list_versions``, ``grading_rules``,
+``gtin_assignments``. Their rows are written by the log's integrating
+transaction (an entry hook), so a credential is stored exactly when its log
+entry is committed.
+
+``gtin_assignments`` holds one row per entry that binds a GTIN to a
+manufacturer (issuer/gtins.py): the first label of the GTIN (``kind`` ``label``,
+the label's ``issue`` entry) and every reassignment by the label authority
+(``kind`` ``assignment``, a ``gtin-assignment`` entry). The owner of a GTIN is
+the ``manufacturer`` of its newest row.
 
 Updatable bookkeeping: ``issuer_orgs``, ``api_tokens`` (revocation time),
 ``status_lists`` and ``label_counters`` (allocation counters),
@@ -167,4 +174,24 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
-APPEND_ONLY = ("issued_credentials", "status_events", "status_list_versions", "grading_rules")
+gtin_assignments = Table(
+    "gtin_assignments",
+    metadata,
+    Column("log_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("gtin", String(14), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # label | assignment
+    Column("manufacturer", String(18), nullable=False),
+    Column("previous", String(18), nullable=True),
+    Column("issuer", Text, nullable=False),
+    Column("credential_id", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+APPEND_ONLY = (
+    "issued_credentials",
+    "status_events",
+    "status_list_versions",
+    "grading_rules",
+    "gtin_assignments",
+)

@@ -67,14 +67,19 @@ class RowHook:
     """An entry hook that inserts one row holding the entry's index.
 
     The RowHooks of one integrated batch that share a statement run as a single
-    executemany, after the other hooks, in the same transaction.
+    executemany, after the other hooks, in the same transaction. ``before``, when
+    given, runs first, in entry order with the other hooks: a check that may refuse
+    the entry by raising (which rolls the batch back, as any hook's exception does).
     """
 
     statement: Executable
     row: Mapping[str, Any]
     index_column: str = "log_index"
+    before: EntryHook | None = None
 
     def __call__(self, conn: Connection, index: int) -> None:
+        if self.before is not None:
+            self.before(conn, index)
         conn.execute(self.statement, self.parameters(index))
 
     def parameters(self, index: int) -> dict[str, Any]:
@@ -351,6 +356,8 @@ class LogStore:
             rows: dict[int, tuple[Executable, list[dict[str, Any]]]] = {}
             for offset, hook in enumerate(hooks):
                 if isinstance(hook, RowHook):
+                    if hook.before is not None:
+                        hook.before(conn, old_size + offset)
                     _, batch = rows.setdefault(id(hook.statement), (hook.statement, []))
                     batch.append(hook.parameters(old_size + offset))
                 elif hook is not None:
