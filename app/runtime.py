@@ -27,6 +27,8 @@ from ledger.errors import StoreError
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.sequencer import Sequencer
 from ledger.store.engine import make_engine
+from ledger.store.latest import FILE_NAME as LATEST_CHECKPOINT_FILE
+from ledger.store.latest import LatestCheckpointFile
 from ledger.store.log import LogStore
 from verifier.store import migrate as verifier_migrate
 
@@ -91,7 +93,23 @@ class Runtime:
 
     @cached_property
     def store(self) -> LogStore:
-        return LogStore(self.engine)
+        return LogStore(self.engine, on_checkpoint=self.keep_checkpoint)
+
+    @cached_property
+    def latest_checkpoint_file(self) -> LatestCheckpointFile:
+        """The newest checkpoint this deployment signed, kept outside the database
+        (``<data dir>/checkpoint.latest``): what the audit detects a rollback with."""
+        return LatestCheckpointFile(
+            self.settings.data_dir / LATEST_CHECKPOINT_FILE, self.log_verifier
+        )
+
+    def keep_checkpoint(self, note: str) -> None:
+        """After each commit: keep ``note`` in the checkpoint file if it extends the kept one.
+
+        Raises StoreError, RollbackError or OSError (the store logs and swallows them:
+        the entries are committed either way).
+        """
+        self.latest_checkpoint_file.advance(note, self.store.consistency_proof)
 
     @cached_property
     def keystore(self) -> Keystore:

@@ -10,7 +10,9 @@
     │                                revocation is permanent
     ├── InvalidRequest          422: the request does not validate (``errors``: pointer + reason)
     │   └── NotGradableError    422: the label cannot be graded under the rule (``reason``)
-    └── IssuanceFailed          503: signing or the log commit failed; nothing was issued
+    ├── IssuanceFailed          503: signing or the log commit failed; nothing was issued
+    └── StoreAuditError         the issuer's tables disagree with the log (``carbonlabel audit``;
+                                 the message names the first disagreement)
 """
 
 from __future__ import annotations
@@ -75,3 +77,10 @@ class NotGradableError(InvalidRequest):
 class IssuanceFailed(IssuerError):
     status = 503
     code = "issuance-failed"
+
+
+class StoreAuditError(IssuerError):
+    """The store audit found a row that disagrees with the log; the message names it."""
+
+    status = 500
+    code = "store-audit"
