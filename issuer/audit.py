@@ -88,7 +88,7 @@ def _show(value: Any) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         return f"a BLOB of {len(bytes(value))} bytes"
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _kind(value: Any) -> str:
@@ -545,7 +545,7 @@ def _check_window(
                     )
                 _check_owned(table, row, index, data, entry, report)
             elif row is not None:
-                what = f"a {kind} entry" if owner is not None else "not an issuer entry"
+                what = f"of kind {kind!r}" if owner is not None else "not an issuer entry"
                 raise StoreAuditError(
                     f"{_ROW_NAMES[table](row)}: log entry {index} is {what}; no {table} row "
                     "belongs to it"
