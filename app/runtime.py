@@ -28,7 +28,7 @@ from ledger.note import NoteSigner, NoteVerifier
 from ledger.sequencer import Sequencer
 from ledger.store.engine import make_engine
 from ledger.store.latest import FILE_NAME as LATEST_CHECKPOINT_FILE
-from ledger.store.latest import LatestCheckpointFile
+from ledger.store.latest import CheckpointKeeper, LatestCheckpointFile
 from ledger.store.log import LogStore
 from verifier.store import migrate as verifier_migrate
 
@@ -93,7 +93,9 @@ class Runtime:
 
     @cached_property
     def store(self) -> LogStore:
-        return LogStore(self.engine, on_checkpoint=self.keep_checkpoint)
+        # The keeper (and the log key it verifies with) only when a checkpoint is signed:
+        # reading the store needs neither.
+        return LogStore(self.engine, on_checkpoint=lambda note: self.checkpoint_keeper(note))
 
     @cached_property
     def latest_checkpoint_file(self) -> LatestCheckpointFile:
@@ -103,13 +105,13 @@ class Runtime:
             self.settings.data_dir / LATEST_CHECKPOINT_FILE, self.log_verifier
         )
 
-    def keep_checkpoint(self, note: str) -> None:
-        """After each commit: keep ``note`` in the checkpoint file if it extends the kept one.
-
-        Raises StoreError, RollbackError or OSError (the store logs and swallows them:
-        the entries are committed either way).
-        """
-        self.latest_checkpoint_file.advance(note, self.store.consistency_proof)
+    @cached_property
+    def checkpoint_keeper(self) -> CheckpointKeeper:
+        """After each commit, keeps the new checkpoint in :attr:`latest_checkpoint_file`
+        if it extends the kept one (from a background thread; see ledger/store/latest.py)."""
+        return CheckpointKeeper(
+            self.latest_checkpoint_file, lambda old, new: self.store.consistency_proof(old, new)
+        )
 
     @cached_property
     def keystore(self) -> Keystore:
@@ -198,5 +200,7 @@ class Runtime:
     def close(self) -> None:
         if "sequencer" in self.__dict__:
             self.sequencer.close()
+        if "checkpoint_keeper" in self.__dict__:
+            self.checkpoint_keeper.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

@@ -8,13 +8,18 @@ larger tree that extends the one kept (the consistency proof is read from the
 store), so the file only ever moves forward and a fork never overwrites the
 evidence. The replacement is atomic (temporary file, ``fsync``, ``rename``)
 and serialised across processes by an advisory lock on a sibling lock file.
-One small write per committed batch.
+
+:class:`CheckpointKeeper` does this off the commit path: a commit only hands
+its note to a background thread (microseconds), which writes the newest note it
+has been handed, so under load one write covers many batches and an append
+never waits for the ``fsync`` (~4 ms here, as long as a whole SQLite commit).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -27,6 +32,8 @@ from ledger.rollback import ProveConsistency, supersedes
 
 FILE_NAME = "checkpoint.latest"
 """The file's name in a deployment's data directory."""
+
+_logger = logging.getLogger(__name__)
 
 
 class LatestCheckpointFile:
@@ -95,3 +102,82 @@ class LatestCheckpointFile:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _tree_size(note: str) -> int:
+    """The tree size line of a signed checkpoint note (-1 if it has none)."""
+    lines = note.split("\n", 2)
+    try:
+        return int(lines[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+class CheckpointKeeper:
+    """Hands committed checkpoints to a :class:`LatestCheckpointFile` from a background thread.
+
+    Use an instance as the store's ``on_checkpoint``. Only the newest note handed
+    over and not yet written is kept; a note that cannot be kept (unreadable file,
+    a fork) is logged, and the audit reports what the file then says.
+    """
+
+    def __init__(self, file: LatestCheckpointFile, prove: ProveConsistency) -> None:
+        self.file = file
+        self._prove = prove
+        self._pending: str | None = None
+        self._busy = False
+        self._closed = False
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, note: str) -> None:
+        """Keep ``note`` (soon) if it is newer than any note waiting to be written."""
+        with self._condition:
+            if self._pending is None or _tree_size(note) > _tree_size(self._pending):
+                self._pending = note
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="carbonlabel-checkpoint-keeper", daemon=True
+                )
+                self._thread.start()
+            self._condition.notify_all()
+        if self._closed:
+            self._write_pending()
+
+    def flush(self) -> None:
+        """Wait until every note handed over has been written (or refused)."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._pending is None and not self._busy)
+
+    def close(self) -> None:
+        """Write what is pending and stop the thread (idempotent)."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        self._write_pending()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._pending is not None or self._closed)
+                if self._pending is None:
+                    return
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._condition:
+            note, self._pending = self._pending, None
+            if note is None:
+                return
+            self._busy = True
+        try:
+            self.file.advance(note, self._prove)
+        except Exception:  # the entries are committed; the audit reports what is kept
+            _logger.exception("the newest checkpoint could not be kept in %s", self.file.path)
+        finally:
+            with self._condition:
+                self._busy = False
+                self._condition.notify_all()
