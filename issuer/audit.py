@@ -393,7 +393,8 @@ def check_status_list(
     count = 0
     newest: tuple[int, bytes] | None = None
     pending = iter(events)
-    for expected_version, (version, bits) in enumerate(versions):
+    remaining = iter(versions)
+    for expected_version, (version, bits) in enumerate(remaining):
         target = bits.to_bytes()
         if version != expected_version:
             raise StoreAuditError(
@@ -415,7 +416,8 @@ def check_status_list(
                 break
             differing += _apply(state, ever_set, last_change, target, event, where)
         if differing:
-            _explain(list_id, version, state, ever_set, last_change, target, newest=False)
+            newest_version = next(remaining, None) is None
+            _explain(list_id, version, state, ever_set, last_change, target, newest=newest_version)
         newest = (version, target)
         count += 1
     if state is None or ever_set is None or newest is None:

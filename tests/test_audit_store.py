@@ -482,3 +482,58 @@ def test_the_kept_checkpoint_follows_the_store(
 ) -> None:
     _, note, _ = run(capsys, "log", "checkpoint")
     assert (built.settings.data_dir / "checkpoint.latest").read_text() == note
+
+
+def bits(*positions: int) -> Bitstring:
+    value = Bitstring()
+    for position in positions:
+        value.set(position)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("versions", "events", "error"),
+    [
+        pytest.param(
+            [(), (5,), ()], [(1, 5, True), (2, 5, False)], None, id="suspend-and-reinstate"
+        ),
+        pytest.param(
+            [(), (5, 6), (5,)],
+            [(1, 5, True), (2, 6, True)],
+            r"version=2 \(the newest\): bit 6 is 0, but the status change logged at log "
+            "index 2 made it 1",
+            id="newest-lacks-a-change",
+        ),
+        pytest.param(
+            [(), (5, 6), (5,), (5, 6)],
+            [(1, 5, True), (2, 6, True)],
+            r"version=2: its bits are not the list's state at any point of its logged status "
+            r"events after the previous version \(first difference: bit 6",
+            id="a-version-went-back",
+        ),
+        pytest.param(
+            [(), (7,)], [(1, 5, True)], "version=1: bit 7 is set, but no logged", id="claimed-bit"
+        ),
+        pytest.param([], [(4, 5, True)], "log index 4 was never published", id="no-version"),
+    ],
+)
+def test_status_list_versions_against_events(
+    versions: list[tuple[int, ...]], events: list[tuple[int, int, bool]], error: str | None
+) -> None:
+    from issuer.audit import check_status_list
+    from issuer.errors import StoreAuditError
+
+    numbered = iter([(number, bits(*set_bits)) for number, set_bits in enumerate(versions)])
+    if error is None:
+        assert check_status_list("l", numbered, iter(events)) == len(versions)
+        return
+    with pytest.raises(StoreAuditError, match=error):
+        check_status_list("l", numbered, iter(events))
+
+
+def test_a_missing_version_number_is_named() -> None:
+    from issuer.audit import check_status_list
+    from issuer.errors import StoreAuditError
+
+    with pytest.raises(StoreAuditError, match="version=2: version 1 is missing"):
+        check_status_list("l", iter([(0, bits()), (2, bits())]), iter([]))
