@@ -528,18 +528,22 @@ def audit_store(
 
     Precondition: the log audit has passed for ``tree_size``. ``progress`` is
     called with the number of entries checked so far. Raises StoreAuditError
-    naming the first disagreement (and StoreError if entries are missing).
+    naming the first disagreement, or a table that cannot be read (and StoreError if
+    entries are missing).
     """
     report = StoreAuditReport(tree_size=tree_size)
-    with StoreScan.open(engine) as scan:
-        for start in range(0, tree_size, WINDOW):
-            stop = min(tree_size, start + WINDOW)
-            _check_window(scan, log, start, stop, report)
-            if progress is not None:
-                progress(stop)
-        for table in TABLE_COLUMNS:
-            _check_no_stray_rows(scan, log, table)
-        _check_status_lists(scan, log, report)
+    try:
+        with StoreScan.open(engine) as scan:
+            for start in range(0, tree_size, WINDOW):
+                stop = min(tree_size, start + WINDOW)
+                _check_window(scan, log, start, stop, report)
+                if progress is not None:
+                    progress(stop)
+            for table in TABLE_COLUMNS:
+                _check_no_stray_rows(scan, log, table)
+            _check_status_lists(scan, log, report)
+    except engine.dialect.loaded_dbapi.Error as exc:  # e.g. a table dropped or altered
+        raise StoreAuditError(f"the issuer's tables cannot be read: {exc}") from exc
     return report
 
 
@@ -687,7 +691,13 @@ def _events(scan: StoreScan, list_id: str, below: int) -> Iterator[StatusEvent]:
     while True:
         page = scan.list_events(list_id, after, below, _PAGE)
         for log_index, position, value in page:
-            yield int(log_index), int(position), bool(value)
+            row = {"log_index": log_index, "status_index": position, "value": value}
+            where = _event_row(row)
+            yield (
+                _integer(row, "log_index", where),
+                _integer(row, "status_index", where),
+                _boolean(row, "value", where),
+            )
             after = log_index
         if len(page) < _PAGE:
             return
