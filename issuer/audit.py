@@ -26,12 +26,18 @@ append`` takes any line), own no rows here. :func:`audit_store` raises
 row, log index, what differs); garbage values (a BLOB where TEXT belongs,
 invalid JSON, NULL) are disagreements too, never tracebacks. The check
 functions take plain values; only :func:`audit_store` reads the database.
+
+It may run while the deployment issues: rows commit with their entries, rows
+beyond the audited tree are reported only if the log still lacks their entries,
+and a status list that disagrees is read again before it is reported (a change
+may be published while the audit reads the list).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +69,10 @@ WINDOW = 1024
 _PAGE = 256
 """Status-list versions or events read per query."""
 _STATUS_PATH = "/status/"
+_LIVE_RETRIES = 3
+_LIVE_PAUSE_S = 0.2
+"""A status list that disagrees is read again (after 0.2 s, then 0.4 s) before it is
+reported, so a change published while the audit reads it is not a disagreement."""
 
 
 @dataclass
@@ -639,14 +649,23 @@ def _check_status_lists(scan: StoreScan, log: LogStore, report: StoreAuditReport
             raise StoreAuditError(
                 f"status_list_versions: a row's list_id holds {_kind(list_id)}, not text"
             )
-    below = log.tree_size()
     for list_id in sorted(set(listed) | set(report.list_purposes)):
         purpose = report.list_purposes.get(list_id)
-        report.status_list_versions += check_status_list(
-            list_id,
-            _versions(scan, list_id, purpose),
-            _events(scan, list_id, below),
-        )
+        for attempt in range(1, _LIVE_RETRIES + 1):
+            below = log.tree_size()
+            try:
+                checked = check_status_list(
+                    list_id, _versions(scan, list_id, purpose), _events(scan, list_id, below)
+                )
+            except StoreAuditError:
+                # On a live store a status change may commit while its list is being
+                # published, or be published after the events were read: look again.
+                if attempt == _LIVE_RETRIES:
+                    raise
+                time.sleep(_LIVE_PAUSE_S * attempt)
+                continue
+            break
+        report.status_list_versions += checked
         report.status_lists += 1
 
 
