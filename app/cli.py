@@ -11,6 +11,7 @@ import sys
 import click
 import typer
 
+from app.cli_audit import audit_command
 from app.cli_credentials import credential_app, keys_app
 from app.cli_gtin import gtin_app
 from app.cli_issuer import demo, issue_app, issuer_app, label_app, token_app
@@ -37,6 +38,7 @@ cli.add_typer(gtin_app, name="gtin")
 cli.command("demo")(demo)
 cli.command("verify")(verify)
 cli.command("serve")(serve)
+cli.command("audit")(audit_command)
 
 
 def main(argv: list[str] | None = None) -> int:

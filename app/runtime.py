@@ -29,6 +29,8 @@ from ledger.errors import StoreError
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.sequencer import Sequencer
 from ledger.store.engine import make_engine
+from ledger.store.latest import FILE_NAME as LATEST_CHECKPOINT_FILE
+from ledger.store.latest import CheckpointKeeper, LatestCheckpointFile
 from ledger.store.log import LogStore
 from verifier.store import migrate as verifier_migrate
 
@@ -93,7 +95,25 @@ class Runtime:
 
     @cached_property
     def store(self) -> LogStore:
-        return LogStore(self.engine)
+        # The keeper (and the log key it verifies with) only when a checkpoint is signed:
+        # reading the store needs neither.
+        return LogStore(self.engine, on_checkpoint=lambda note: self.checkpoint_keeper(note))
+
+    @cached_property
+    def latest_checkpoint_file(self) -> LatestCheckpointFile:
+        """The newest checkpoint this deployment signed, kept outside the database
+        (``<data dir>/checkpoint.latest``): what the audit detects a rollback with."""
+        return LatestCheckpointFile(
+            self.settings.data_dir / LATEST_CHECKPOINT_FILE, self.log_verifier
+        )
+
+    @cached_property
+    def checkpoint_keeper(self) -> CheckpointKeeper:
+        """After each commit, keeps the new checkpoint in :attr:`latest_checkpoint_file`
+        if it extends the kept one (from a background thread; see ledger/store/latest.py)."""
+        return CheckpointKeeper(
+            self.latest_checkpoint_file, lambda old, new: self.store.consistency_proof(old, new)
+        )
 
     @cached_property
     def keystore(self) -> Keystore:
@@ -191,5 +211,7 @@ class Runtime:
         if "issuer" in self.__dict__:
             with contextlib.suppress(SQLAlchemyError):
                 self.issuer.allocator.close()
+        if "checkpoint_keeper" in self.__dict__:
+            self.checkpoint_keeper.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

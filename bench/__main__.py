@@ -2,6 +2,9 @@
 
 ``python -m bench [SUITE|all] [--sizes 100000,1000000] [--quick]``
 
+Suites: ``ledger``, ``credentials``, ``issuance``, ``verifier``, ``audit``
+(``carbonlabel audit`` on 100k and 1M entries with their credentials).
+
 A suite is any module ``bench/<name>_bench.py`` with ``NAME`` and
 ``run(args) -> list[dict]`` (see :mod:`bench`). Each suite's rows are printed as
 tables and written, with a description of the machine, to

@@ -12,7 +12,9 @@
     │                                the pointer of the GTIN in the request)
     ├── InvalidRequest          422: the request does not validate (``errors``: pointer + reason)
     │   └── NotGradableError    422: the label cannot be graded under the rule (``reason``)
-    └── IssuanceFailed          503: signing or the log commit failed; nothing was issued
+    ├── IssuanceFailed          503: signing or the log commit failed; nothing was issued
+    └── StoreAuditError         the issuer's tables disagree with the log (``carbonlabel audit``;
+                                 the message names the first disagreement)
 """
 
 from __future__ import annotations
@@ -87,3 +89,10 @@ class GtinTaken(Conflict):
     def __init__(self, detail: str, errors: list[FieldProblem] | None = None) -> None:
         super().__init__(detail)
         self.errors = errors or []
+
+
+class StoreAuditError(IssuerError):
+    """The store audit found a row that disagrees with the log; the message names it."""
+
+    status = 500
+    code = "store-audit"

@@ -242,7 +242,7 @@ def test_cli_verify_of_a_revoked_labels_qr(
     for name in ("a", "b"):
         argv = ["issue", "label", str(request), "--issuer", "gd-clc", "--out", str(tmp_path / name)]
         assert main(argv) == 0
-    assert main(["label", "revoke", str(tmp_path / "a.json")]) == 0
+    assert main(["label", "revoke", str(tmp_path / "a.json"), "--reason", "study withdrawn"]) == 0
     capsys.readouterr()
     assert main(["verify", "--qr", str(tmp_path / "a.png"), "--local"]) == 1
     assert capsys.readouterr().out.strip().endswith("revoked: NOT verified")

@@ -1,8 +1,11 @@
 """Engines for the two supported databases, configured for a durable log.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a commit survives power loss)
-and a busy timeout; a connection asked for ``sqlite_begin="IMMEDIATE"`` takes the
-write lock at ``BEGIN``, which is how integration is serialised across processes.
+and a busy timeout, with ``recursive_triggers`` on: then the rows that ``REPLACE``
+(or ``INSERT OR REPLACE``) deletes to make room fire the DELETE triggers, so the
+append-only tables refuse a REPLACE as they refuse UPDATE and DELETE. A
+connection asked for ``sqlite_begin="IMMEDIATE"`` takes the write lock at
+``BEGIN``, which is how integration is serialised across processes.
 PostgreSQL serialises integration with ``SELECT ... FOR UPDATE`` on ``log_state``.
 """
 
@@ -55,6 +58,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Without it SQLite's REPLACE deletes the conflicting row silently, bypassing
+        # the append-only DELETE triggers (ledger/store/triggers.py).
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

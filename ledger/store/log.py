@@ -21,6 +21,7 @@ by the size of the log.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -56,6 +57,12 @@ from ledger.tiles import (
 
 SignCheckpoint = Callable[[Checkpoint], str]
 """Signs a checkpoint body and returns the signed note (C2SP signed-note)."""
+
+OnCheckpoint = Callable[[str], None]
+"""Told each newly committed signed checkpoint note, after its commit (e.g. to keep the
+newest one outside the database, :mod:`ledger.store.latest`)."""
+
+_logger = logging.getLogger(__name__)
 
 EntryHook = Callable[[Connection, int], None]
 """Runs inside the integrating transaction with the entry's index: whatever it
@@ -199,11 +206,28 @@ class _Sql:
 class LogStore:
     """An append-only RFC 9162 log stored as C2SP tiles in a SQL database."""
 
-    def __init__(self, engine: Engine, tile_cache_bytes: int = TILE_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        tile_cache_bytes: int = TILE_CACHE_BYTES,
+        *,
+        on_checkpoint: OnCheckpoint | None = None,
+    ) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
         self._sql = _Sql(engine)
         self._cache = _TileCache(tile_cache_bytes)
+        self._on_checkpoint = on_checkpoint
+
+    def _committed(self, note: str) -> None:
+        """Hand a committed checkpoint to ``on_checkpoint``. Its entries are committed
+        whatever happens here, so a failure is logged, never raised."""
+        if self._on_checkpoint is None:
+            return
+        try:
+            self._on_checkpoint(note)
+        except Exception:  # the commit stands; the audit reports what this failed to keep
+            _logger.exception("the committed checkpoint could not be kept")
 
     # -- set-up -----------------------------------------------------------------
 
@@ -229,6 +253,7 @@ class LogStore:
                     tree_size=0, root=empty.root, note=note, created_at=now
                 )
             )
+        self._committed(note)
         return True
 
     def origin(self) -> str:
@@ -309,7 +334,8 @@ class LogStore:
         credential, a status change) commit atomically with it. Raises
         EntryError (nothing written) if an entry is empty or too large,
         StoreError if the log is not initialised; an exception from a hook
-        rolls the whole batch back.
+        rolls the whole batch back. After the commit the new checkpoint goes to
+        ``on_checkpoint``.
         """
         for position, entry in enumerate(entries):
             if not entry:
@@ -364,6 +390,7 @@ class LogStore:
                     hook(conn, old_size + offset)
             for statement, parameters in rows.values():
                 conn.execute(statement, parameters)
+        self._committed(note)
         return Appended(old_size, result.size, note)
 
     def _edge_tile(self, conn: Connection, tile: TileID) -> bytes:

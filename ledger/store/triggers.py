@@ -2,6 +2,10 @@
 
 Used by the migrations of every package whose rows must never be rewritten
 (the log's entries, tiles and checkpoints; issued credentials and status events).
+PostgreSQL's ``INSERT ... ON CONFLICT DO UPDATE`` fires the UPDATE trigger; SQLite's
+``REPLACE`` / ``INSERT OR REPLACE`` fires the DELETE trigger on the row it would
+replace because every connection turns ``recursive_triggers`` on
+(:mod:`ledger.store.engine`), so both are refused too.
 """
 
 from __future__ import annotations
