@@ -32,7 +32,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Select, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from credentials.canonical import canonicalize_jcs
 from credentials.dataintegrity import EDDSA_RDFC_2022, sign, sign_serialized
@@ -70,6 +71,7 @@ from schemas import logentry
 from schemas.digitallink import DigitalLinkError, digital_link, new_serial
 from schemas.errors import NotGradable, SchemaValidationError
 from schemas.grading import grade, rule_digest
+from schemas.issuable import check_text, check_times
 from schemas.logentry import entry_bytes
 from schemas.validate import validate
 from schemas.vocabulary import KINDS
@@ -106,6 +108,19 @@ class Issued:
 
 def _problems(exc: SchemaValidationError, prefix: str = "") -> list[FieldProblem]:
     return [FieldProblem(prefix + e.pointer, e.reason) for e in exc.errors]
+
+
+def _plain_text(document: Any, what: str, prefix: str = "") -> None:
+    """Raise InvalidRequest naming every NUL or lone surrogate in ``document``."""
+    try:
+        check_text(document)
+    except SchemaValidationError as exc:
+        raise InvalidRequest(
+            f"the {what} holds text that cannot be signed", _problems(exc, prefix)
+        ) from exc
+
+
+_DUPLICATE = "a credential with this id or label number already exists; nothing was logged"
 
 
 def request_hash(body: Any) -> str:
@@ -399,8 +414,8 @@ class IssuerService:
         """
         principal.require("issue")
         org = principal.org
-        self._check_label_request(org, request)
         now = self.clock()
+        self._check_label_request(org, request, now)
         earlier = self._idempotent(org, idempotency_key, request, now)
         if earlier is not None:
             return earlier
@@ -482,8 +497,8 @@ class IssuerService:
             try:
                 if key is not None and key in seen_keys:
                     raise Conflict(f"Idempotency-Key {key!r} is used twice in this batch")
-                self._check_label_request(org, request)
                 now = self.clock()
+                self._check_label_request(org, request, now)
                 earlier = self._idempotent(org, key, request, now)
                 if key is not None:
                     seen_keys.add(key)
@@ -511,15 +526,22 @@ class IssuerService:
             len(requests),
         )
 
-    def _check_label_request(self, org: Org, request: Mapping[str, Any]) -> None:
-        """Validate a LabelRequest and the issuer's scope for its category.
+    def _check_label_request(self, org: Org, request: Mapping[str, Any], now: datetime) -> None:
+        """Validate a LabelRequest to be issued at ``now`` and the issuer's scope for its
+        category: text that can be signed (:func:`schemas.issuable.check_text`), the
+        schema, and times that make sense at ``now`` (:func:`schemas.issuable.check_times`).
 
         Raises InvalidRequest (every error, with pointers) and Forbidden.
         """
+        _plain_text(request, "label request")
         try:
             validate("LabelRequest", request)
         except SchemaValidationError as exc:
             raise InvalidRequest("the label request does not validate", _problems(exc)) from exc
+        try:
+            check_times("LabelRequest", request, now)
+        except SchemaValidationError as exc:
+            raise InvalidRequest("the label request cannot be issued now", _problems(exc)) from exc
         org.may_issue(LABEL_TYPE, request["product"].get("productCategory"))
 
     def _prepare_label(
@@ -586,10 +608,14 @@ class IssuerService:
 
         The issuer is set to the organisation's DID when absent (a different one
         is refused); status entries are added. Label and grade credentials must
-        validate against their schemas.
+        validate against their schemas. Refused before anything is logged: text with
+        NUL or lone surrogates, a validity window already over or inverted, an
+        assessment or reference period in the future (InvalidRequest, 422, pointers
+        under ``/credential``), an ``id`` or label number that exists (Conflict, 409).
         """
         principal.require("issue")
         org = principal.org
+        _plain_text(credential, "credential", "/credential")
         document = dict(credential)
         if "proof" in document:
             raise InvalidRequest(
@@ -619,9 +645,16 @@ class IssuerService:
         scoped_type = kind or types[-1]
         org.may_issue(scoped_type, category)
         now = self.clock()
+        try:
+            check_times(kind or scoped_type, document, now)
+        except SchemaValidationError as exc:
+            raise InvalidRequest(
+                "the credential cannot be issued now", _problems(exc, "/credential")
+            ) from exc
         earlier = self._idempotent(org, idempotency_key, dict(credential), now)
         if earlier is not None:
             return earlier
+        self._refuse_existing(document)
         document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
         position = self._allocate(org, now)
         if "credentialStatus" not in document:
@@ -652,6 +685,36 @@ class IssuerService:
             idempotency_key=idempotency_key,
         )
         return self._log(pending)
+
+    def _refuse_existing(self, document: Mapping[str, Any]) -> None:
+        """Raise Conflict (409) if the credential's ``id`` or label number is already stored.
+
+        Checked before a status position is taken and anything is logged; a request
+        racing another with the same id still fails cleanly in :meth:`_log`.
+        """
+        subject = document.get("credentialSubject")
+        number = subject.get("labelNumber") if isinstance(subject, Mapping) else None
+        credential_id = document.get("id")
+        conditions = []
+        if isinstance(credential_id, str):
+            conditions.append(issued_credentials.c.credential_id == credential_id)
+        if isinstance(number, str):
+            conditions.append(issued_credentials.c.label_number == number)
+        if not conditions:
+            return
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(issued_credentials.c.credential_id, issued_credentials.c.label_number).where(
+                    or_(*conditions)
+                )
+            ).first()
+        if found is None:
+            return
+        if found.credential_id == credential_id:
+            raise Conflict(
+                f"credential {credential_id} already exists; nothing was logged",
+            )
+        raise Conflict(f"label number {number} is already taken; nothing was logged")
 
     def _pending(
         self,
@@ -720,10 +783,18 @@ class IssuerService:
         )
 
     def _log(self, pending: _Pending) -> Issued:
-        """Append one entry, wait for its commit, prove it. Raises IssuanceFailed."""
+        """Append one entry, wait for its commit, prove it.
+
+        Raises IssuanceFailed, and Conflict when the credential's row clashes with a
+        stored one (same id or label number, stored since :meth:`_refuse_existing`
+        looked): the row is written inside the entry's commit, so the entry is rolled
+        back with it and nothing is logged.
+        """
         try:
             sequenced = self.sequencer.append(pending.data, pending.store, LOG_TIMEOUT_S)
             receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
+        except IntegrityError as exc:
+            raise Conflict(_DUPLICATE) from exc
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the credential: {exc}") from exc
         return pending.issued(receipt, sequenced.index)
@@ -752,6 +823,8 @@ class IssuerService:
         for position, future in enumerate(futures):
             try:
                 sequenced = future.result(max(0.0, deadline - time.monotonic()))
+            except IntegrityError:  # rolled back with its entry: see _log
+                results[position] = Conflict(_DUPLICATE)
             except TimeoutError:
                 results[position] = IssuanceFailed(
                     f"the log did not commit the credential within {LOG_TIMEOUT_S:g} s "
@@ -832,8 +905,13 @@ class IssuerService:
     # -- grading rules and grades ----------------------------------------------------------
 
     def publish_rule(self, principal: Principal, rule: Mapping[str, Any]) -> dict[str, Any]:
-        """POST /grading-rules (admin scope): validate, log and store a grading rule."""
-        principal.require("admin")
+        """POST /grading-rules: validate, log and store a grading rule.
+
+        Only the label authority publishes rules (they apply to every issuer): raises
+        Forbidden without the ``authority`` scope, InvalidRequest, Conflict, IssuanceFailed.
+        """
+        principal.require("authority")
+        _plain_text(rule, "grading rule")
         try:
             validate("GradingRule", rule)
         except SchemaValidationError as exc:
@@ -925,6 +1003,17 @@ class IssuerService:
             outcome = grade(footprint, rule, at=now, product_category=row.product_category)
         except NotGradable as exc:
             raise NotGradableError(exc.reason, exc.detail) from exc
+        try:  # the grade's validity ends with the label's: an expired label cannot be graded
+            check_times(GRADE_TYPE, {"validUntil": label_credential.get("validUntil")}, now)
+        except SchemaValidationError as exc:
+            raise InvalidRequest(
+                f"label {label} has expired and cannot be graded",
+                [
+                    FieldProblem(
+                        "/label", f"the label expired at {label_credential.get('validUntil')}"
+                    )
+                ],
+            ) from exc
         earlier = self._idempotent(org, idempotency_key, [label, rule_id, rule_version], now)
         if earlier is not None:
             return earlier
@@ -1124,6 +1213,13 @@ def find_label_number(
         if found is None and batch is None and serial is None:
             found = conn.execute(base).scalar()
     return None if found is None else str(found)
+
+
+def label_numbers_of(org_id: int) -> Select[tuple[str | None]]:
+    """The label numbers of one organisation's labels, as a query (for a subquery)."""
+    return select(issued_credentials.c.label_number).where(
+        issued_credentials.c.org_id == org_id, issued_credentials.c.label_number.is_not(None)
+    )
 
 
 def label_of(engine: Engine, credential_id: str) -> str | None:

@@ -57,7 +57,11 @@ def test_readme_walkthrough_and_http_examples_run(
     assert len(list(Path("my-batch").glob("*.png"))) >= 128
 
     tokens = json.loads((tmp_path / "var-walkthrough/demo-tokens.json").read_text())
-    variables = {"$ISSUE_TOKEN": tokens["issue"], "$ADMIN_TOKEN": tokens["admin"]}
+    variables = {
+        "$ISSUE_TOKEN": tokens["issue"],
+        "$ADMIN_TOKEN": tokens["admin"],
+        "$AUTHORITY_TOKEN": tokens["authority"],
+    }
     with TestClient(create_app(load_settings())) as client:
         for line in block("http"):
             args = shlex.split(line)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -39,6 +40,9 @@ issuer_orgs = Table(
     Column("credential_types", Text, nullable=False),  # JSON list
     Column("product_categories", Text, nullable=False),  # JSON list
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The deployment's label authority (at most one organisation): only its tokens may
+    # hold the ``authority`` scope (issuer/directory.py).
+    Column("authority", Boolean, nullable=False, server_default=false()),
 )
 
 api_tokens = Table(
