@@ -13,6 +13,11 @@
   so a client's calls cost one token lookup every few seconds). A header that does
   not authenticate (``Bearer junk``) is limited like no header. Health checks and
   OpenAPI docs are never limited.
+- Text no store can hold is refused before any route runs: a NUL character in the
+  path or query (400), and a NUL or a lone surrogate (``"\\ud800"``, valid JSON
+  but not Unicode text) anywhere in a JSON body (422 naming each JSON pointer, as
+  :func:`schemas.issuable.check_text` finds them). Only a body with such an escape is
+  parsed here, so clean requests pay a byte search.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from itertools import accumulate
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+
+from schemas.errors import SchemaValidationError
+from schemas.issuable import check_text
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -148,7 +156,32 @@ class RateLimiter:
         return wait
 
 
-def _problem(status: int, code: str, detail: str, headers: list[tuple[bytes, bytes]]) -> Message:
+_TEXT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+"""A JSON escape of NUL or of a surrogate (a pair is fine; a lone one is not text)."""
+
+
+def text_problems(body: bytes) -> list[dict[str, str]]:
+    """The NULs and lone surrogates in a JSON body, as ``{pointer, reason}``; [] if none
+    (or if the body is not JSON at all: the app then answers that)."""
+    if _TEXT_ESCAPE.search(body) is None:
+        return []
+    try:
+        document = json.loads(body)
+        check_text(document)
+    except ValueError:  # not JSON (UnicodeDecodeError and JSONDecodeError included)
+        return []
+    except SchemaValidationError as exc:
+        return [{"pointer": e.pointer, "reason": e.reason} for e in exc.errors]
+    return []
+
+
+def _problem(
+    status: int,
+    code: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]],
+    **extra: Any,
+) -> Message:
     return {
         "status": status,
         "body": json.dumps(
@@ -157,6 +190,7 @@ def _problem(status: int, code: str, detail: str, headers: list[tuple[bytes, byt
                 "title": code.replace("-", " ").capitalize(),
                 "status": status,
                 "detail": detail,
+                **extra,
             }
         ).encode(),
         "headers": [(b"content-type", b"application/problem+json"), *headers],
@@ -196,6 +230,17 @@ class LimitsMiddleware:
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         path = scope.get("path", "")
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            await _send_problem(
+                send,
+                _problem(
+                    400,
+                    "invalid-character",
+                    "a NUL character (%00) is refused in a URL's path and query",
+                    [],
+                ),
+            )
+            return
         if not path.startswith(UNLIMITED_PATHS) and not await self._authenticated(
             headers.get(b"authorization")
         ):
@@ -236,6 +281,19 @@ class LimitsMiddleware:
                         "too-deeply-nested",
                         f"JSON nested deeper than {self.max_depth} levels is refused",
                         [],
+                    ),
+                )
+                return
+            problems = text_problems(bytes(body)) if is_json_media_type(content_type) else []
+            if problems:
+                await _send_problem(
+                    send,
+                    _problem(
+                        422,
+                        "invalid-request",
+                        "the request holds text that cannot be stored or signed",
+                        [],
+                        errors=problems,
                     ),
                 )
                 return

@@ -794,10 +794,20 @@ class IssuerService:
             sequenced = self.sequencer.append(pending.data, pending.store, LOG_TIMEOUT_S)
             receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
         except IntegrityError as exc:
-            raise Conflict(_DUPLICATE) from exc
+            raise self._refused_row(pending, exc) from exc
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the credential: {exc}") from exc
         return pending.issued(receipt, sequenced.index)
+
+    def _refused_row(self, pending: _Pending, exc: IntegrityError) -> IssuerError:
+        """Why the database refused a credential's row (and so its entry, rolled back):
+        Conflict if a stored credential now has its id or label number, else
+        IssuanceFailed (another constraint or trigger)."""
+        try:
+            self._refuse_existing(pending.credential)
+        except Conflict:
+            return Conflict(_DUPLICATE)
+        return IssuanceFailed(f"the log did not commit the credential: {exc}")
 
     def _submit_many(self, pending: Sequence[_Pending]) -> list[Future[Sequenced]] | IssuerError:
         """Hand every entry to the sequencer at once: their futures, or why none was taken."""
@@ -823,8 +833,8 @@ class IssuerService:
         for position, future in enumerate(futures):
             try:
                 sequenced = future.result(max(0.0, deadline - time.monotonic()))
-            except IntegrityError:  # rolled back with its entry: see _log
-                results[position] = Conflict(_DUPLICATE)
+            except IntegrityError as exc:  # rolled back with its entry: see _log
+                results[position] = self._refused_row(pending[position], exc)
             except TimeoutError:
                 results[position] = IssuanceFailed(
                     f"the log did not commit the credential within {LOG_TIMEOUT_S:g} s "

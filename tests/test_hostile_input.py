@@ -121,22 +121,110 @@ def test_lone_surrogates_and_nul_are_422_naming_the_pointer(
     client, tokens = api
     body = json.dumps(REQUEST).replace(json.dumps(REQUEST["product"]["name"]), raw, 1)
     size = tree_size(client)
-    for path, expected in (("/labels", pointer), ("/labels/batch", "/labels/0" + pointer)):
-        content = body if path == "/labels" else '{"labels": [' + body + "]}"
+    for path, content, expected in (
+        ("/labels", body, pointer),
+        ("/labels/batch", '{"labels": [' + body + "]}", "/labels/0" + pointer),
+    ):
         response = client.post(
             path,
             content=content.encode(),
             headers={**bearer(tokens["issue"]), "Content-Type": "application/json"},
         )
-        if path == "/labels":
-            assert response.status_code == 422, response.text
-            assert pointers(response) == {expected}
-        else:
-            assert response.status_code == 201, response.text
-            result = response.json()["results"][0]
-            assert result["status"] == 422
-            assert {e["pointer"] for e in result["errors"]} == {expected}
+        assert response.status_code == 422, response.text
+        assert pointers(response) == {expected}
     assert tree_size(client) == size
+
+
+def test_the_issuer_refuses_such_text_without_http_too(
+    api: Api,  # noqa: F811
+) -> None:
+    """The same check in the issuing service itself (the CLI and library door)."""
+    from issuer.errors import InvalidRequest
+
+    client, tokens = api
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    principal = runtime.directory.authenticate(f"Bearer {tokens['issue']}")
+    request = copy.deepcopy(REQUEST)
+    request["product"]["model"] = "KFR\x00"
+    request["manufacturer"]["name"] = "\udc00"
+    with pytest.raises(InvalidRequest) as caught:
+        runtime.issuer.issue_label(principal, request)
+    assert {e.pointer for e in caught.value.errors} == {"/product/model", "/manufacturer/name"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "pointer"),
+    [
+        (
+            "/credentials/verify",
+            '{"verifiableCredential": {"id": "\\ud800"}}',
+            "/verifiableCredential/id",
+        ),
+        ("/badges/verify", '{"credential": {"id": "\\ud800"}}', "/credential/id"),
+        ("/grades", '{"label": "\\udbff", "rule": {"id": "r", "version": "1"}}', "/label"),
+        (
+            "/credentials/status",
+            '{"credentialId": "urn:\\u0000", "credentialStatus": '
+            '{"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": true}',
+            "/credentialId",
+        ),
+    ],
+    ids=["verify", "badge", "grade", "status"],
+)
+def test_unstorable_text_in_any_json_body_is_422(
+    api: Api,  # noqa: F811
+    path: str,
+    body: str,
+    pointer: str,
+) -> None:
+    client, tokens = api
+    response = client.post(
+        path,
+        content=body.encode(),
+        headers={
+            **bearer(tokens["status"] if "status" in path else tokens["issue"]),
+            "Content-Type": "application/json; charset=utf-8",
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert pointers(response) == {pointer}
+
+
+def test_an_escaped_surrogate_pair_is_text(api: Api) -> None:  # noqa: F811
+    client, tokens = api
+    request = copy.deepcopy(REQUEST)
+    body = json.dumps(request).replace(
+        json.dumps(REQUEST["product"]["name"]), '"\\ud83c\\udf3f Air conditioner"', 1
+    )
+    response = client.post(
+        "/labels",
+        content=body.encode(),
+        headers={**bearer(tokens["issue"]), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["verifiableCredential"]["credentialSubject"]["labelledProduct"][
+        "name"
+    ].startswith("\U0001f33f")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/labels/%00",
+        "/scan/GDCL-2026-AC-000001%00",
+        "/status/%00",
+        "/issuers/%00/did.json",
+        "/grading-rules/%00/1.0.0",
+        "/01/06901234567892/21/%00",
+        "/alerts?code=%00",
+        "/log/entries/0?x=%00",
+    ],
+)
+def test_a_nul_in_a_url_is_400(api: Api, target: str) -> None:  # noqa: F811
+    client, tokens = api
+    response = client.get(target, headers=bearer(tokens["issue"]))
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "invalid-character"
 
 
 def test_a_surrogate_in_a_member_name_is_422(api: Api) -> None:  # noqa: F811
