@@ -451,3 +451,31 @@ def test_a_revoked_token_does_not_lift_the_rate_limit(limited: tuple[TestClient,
     runtime.directory.revoke_token(revoked, utcnow())
     answers = [client.get("/log/checkpoint", headers=bearer(revoked)).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+def test_an_expired_label_is_not_graded(api: Api) -> None:  # noqa: F811
+    """A grade is valid no longer than its label: once the label has expired, grading it
+    would sign a credential already over."""
+    import time
+
+    from tests.test_issuer_http import RULE
+
+    client, tokens = api
+    assert client.post("/grading-rules", json=RULE, headers=bearer(tokens["authority"])).is_success
+    request = copy.deepcopy(REQUEST)
+    request["validUntil"] = _iso(timedelta(seconds=2))
+    label = client.post("/labels", json=request, headers=bearer(tokens["issue"]))
+    assert label.status_code == 201, label.text
+    time.sleep(2.5)
+    size = tree_size(client)
+    response = client.post(
+        "/grades",
+        json={
+            "label": label.json()["labelNumber"],
+            "rule": {"id": RULE["id"], "version": RULE["version"]},
+        },
+        headers=bearer(tokens["issue"]),
+    )
+    assert response.status_code == 422, response.text
+    assert pointers(response) == {"/label"}
+    assert tree_size(client) == size
