@@ -66,6 +66,14 @@ def issuer_add(
     categories: Annotated[
         str, typer.Option(help="Product categories it may issue for (comma-separated).")
     ] = "room-air-conditioner",
+    authority: Annotated[
+        bool,
+        typer.Option(
+            "--authority",
+            help="This organisation is the deployment's label authority (one per "
+            "deployment): only its tokens may hold the 'authority' scope.",
+        ),
+    ] = False,
 ) -> None:
     """Register an issuer organisation and create its signing key; prints its DID."""
     with runtime() as rt:
@@ -76,8 +84,17 @@ def issuer_add(
             credential_types=_csv(types),
             product_categories=_csv(categories),
             now=utcnow(),
+            authority=authority,
         )
         typer.echo(org.did)
+
+
+@issuer_app.command("authority")
+def issuer_authority(slug: Annotated[str, typer.Argument(help="Issuer slug.")]) -> None:
+    """Make an existing organisation the deployment's label authority (one per deployment)."""
+    with runtime() as rt:
+        org = rt.directory.make_authority(slug)
+        typer.echo(f"{org.slug} is the label authority ({org.did})")
 
 
 @issuer_app.command("list")
@@ -85,7 +102,8 @@ def issuer_list() -> None:
     """List issuer organisations."""
     with runtime() as rt:
         for org in rt.directory.orgs():
-            typer.echo(f"{org.slug}\t{org.uscc}\t{org.did}\t{org.name}")
+            role = "\tauthority" if org.authority else ""
+            typer.echo(f"{org.slug}\t{org.uscc}\t{org.did}\t{org.name}{role}")
 
 
 @issuer_app.command("show")
@@ -102,7 +120,13 @@ def issuer_show(slug: Annotated[str, typer.Argument(help="Issuer slug.")]) -> No
 @token_app.command("new")
 def token_new(
     issuer: Annotated[str, typer.Option(help="Issuer slug.")],
-    scope: Annotated[list[str], typer.Option(help=f"Scope: {', '.join(SCOPES)} (repeatable).")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            help=f"Scope: {', '.join(SCOPES)} (repeatable). 'authority' only for the "
+            "label authority's organisation.",
+        ),
+    ],
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
 ) -> None:
     """Create an API token; it is printed once, on the last line."""
@@ -361,31 +385,44 @@ DEMO_ORG = {
 
 
 def _demo_tokens(rt: Runtime) -> dict[str, str]:
-    """The demo's tokens, kept in the data dir so a second run prints the same ones."""
+    """The demo's tokens, kept in the data dir so a second run prints the same ones.
+
+    ``admin`` is the demo organisation's own admin (its alerts), ``authority`` the label
+    authority's (grading rules, every issuer's alerts); a file from before the
+    authority role gets its ``authority`` token added.
+    """
     path = rt.settings.data_dir / "demo-tokens.json"
-    if path.exists():
-        tokens: dict[str, str] = json.loads(path.read_text())
-        return tokens
+    tokens: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     now = utcnow()
-    tokens = {
-        "admin": rt.directory.new_token(DEMO_SLUG, ["admin", "issue", "status"], "demo admin", now),
-        "issue": rt.directory.new_token(DEMO_SLUG, ["issue"], "demo issuing", now),
+    wanted = {
+        "admin": (["admin", "issue", "status"], "demo admin"),
+        "issue": (["issue"], "demo issuing"),
+        "authority": (["authority"], "demo label authority"),
     }
+    missing = {key: spec for key, spec in wanted.items() if key not in tokens}
+    if not missing:
+        return tokens
+    for key, (scopes, label) in missing.items():
+        tokens[key] = rt.directory.new_token(DEMO_SLUG, scopes, label, now)
     path.write_text(json.dumps(tokens))
     path.chmod(0o600)
     return tokens
 
 
 def seed_demo(rt: Runtime) -> dict[str, Any]:
-    """Seed the demo issuer, tokens, grading rule and labels; idempotent."""
+    """Seed the demo issuer, tokens, grading rule and labels; idempotent.
+
+    The demo organisation is the committee itself, so it is also the deployment's
+    label authority, which publishes the grading rule.
+    """
     try:
-        org = rt.directory.org(DEMO_SLUG)
+        org = rt.directory.make_authority(DEMO_SLUG)
     except NotFound:
-        org = rt.directory.add_org(now=utcnow(), **DEMO_ORG)  # type: ignore[arg-type]
+        org = rt.directory.add_org(now=utcnow(), authority=True, **DEMO_ORG)  # type: ignore[arg-type]
     tokens = _demo_tokens(rt)
     admin = Principal(org, frozenset({"admin", "issue", "status"}), "demo")
     rule = json.loads((EXAMPLES / "grading-rule.json").read_text())
-    rt.issuer.publish_rule(admin, rule)
+    rt.issuer.publish_rule(Principal(org, frozenset({"authority"}), "demo"), rule)
     rows = list(read_batch(EXAMPLES / "labels.csv"))
     with _issuing_bar(rows) as advance:
         keys = {row.line: f"demo-label-{row.line}" for row in rows}
@@ -424,6 +461,7 @@ def demo(
         return
     typer.echo(f"issuer: {result['issuer']}")
     typer.echo(f"admin token: {result['tokens']['admin']}")
+    typer.echo(f"authority token: {result['tokens']['authority']}")
     typer.echo(f"issue token: {result['tokens']['issue']}")
     for label in result["labels"]:
         typer.echo(f"{label['number']}\t{label['uri']}\t{label['credential_id']}")

@@ -3,14 +3,26 @@
 - Bodies above ``max_body_bytes`` are refused with 413, whether announced by
   ``Content-Length`` or streamed.
 - JSON bodies nested deeper than ``max_depth`` are refused with 400 before the
-  JSON parser sees them (hostile JSON-LD often nests to exhaust recursion).
-- Requests without credentials are rate limited per client (token bucket,
-  ``rate_per_minute``) with 429 and ``Retry-After``; authenticated calls,
-  health checks and OpenAPI docs are not.
+  JSON parser sees them (hostile JSON-LD often nests to exhaust recursion). A
+  body is JSON to this guard whenever the app would parse it as JSON: no
+  ``Content-Type``, or a media type ``application/json`` or ``application/*+json``,
+  matched case-insensitively and with any parameters (``; charset=utf-8``).
+- Requests are rate limited per client (token bucket, ``rate_per_minute``) with
+  429 and ``Retry-After``, unless they carry a token that authenticates
+  (``authenticate``; a verified token is remembered for :data:`TOKEN_CACHE_SECONDS`,
+  so a client's calls cost one token lookup every few seconds). A header that does
+  not authenticate (``Bearer junk``) is limited like no header. Health checks and
+  OpenAPI docs are never limited.
+- Text no store can hold is refused before any route runs: a NUL character in the
+  path or query (400), and a NUL or a lone surrogate (``"\\ud800"``, valid JSON
+  but not Unicode text) anywhere in a JSON body (422 naming each JSON pointer, as
+  :func:`schemas.issuable.check_text` finds them). Only a body with such an escape is
+  parsed here, so clean requests pay a byte search.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -21,6 +33,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from itertools import accumulate
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
+from schemas.errors import SchemaValidationError
+from schemas.issuable import check_text
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -28,6 +45,68 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNLIMITED_PATHS = ("/healthz", "/docs", "/openapi.json", "/redoc")
+TOKEN_CACHE_SECONDS = 5.0
+"""How long a token that authenticated lifts the rate limit without being looked up again."""
+_TOKEN_CACHE_SIZE = 10_000
+
+
+def is_json_media_type(content_type: bytes | None) -> bool:
+    """Whether a ``Content-Type`` header makes the app parse a body as JSON.
+
+    As FastAPI decides: no header at all, or type ``application`` with subtype
+    ``json`` or ``*+json`` (case-insensitive, parameters ignored).
+    """
+    if content_type is None:
+        return True
+    media = content_type.split(b";", 1)[0].strip().lower()
+    maintype, _, subtype = media.partition(b"/")
+    return maintype == b"application" and (subtype == b"json" or subtype.endswith(b"+json"))
+
+
+class VerifiedTokens:
+    """Authorization headers that authenticated recently (by SHA-256), in memory.
+
+    ``authenticate(header)`` answers whether a header authenticates (a token lookup);
+    a True answer is kept for ``ttl`` seconds. False answers are not kept (a client
+    could send a new junk token each time); such calls stay rate limited, so their
+    lookups are bounded by the rate limit.
+    """
+
+    def __init__(
+        self,
+        authenticate: Callable[[str], bool],
+        ttl: float = TOKEN_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.authenticate = authenticate
+        self.ttl = ttl
+        self.clock = clock
+        self._verified: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def known(self, header: bytes) -> bool:
+        """Whether ``header`` authenticated less than ``ttl`` seconds ago (no lookup)."""
+        key = hashlib.sha256(header).digest()
+        with self._lock:
+            until = self._verified.get(key)
+            if until is None:
+                return False
+            if until <= self.clock():
+                del self._verified[key]
+                return False
+        return True
+
+    def verify(self, header: bytes) -> bool:
+        """Whether ``header`` authenticates now (a lookup); remembered if it does."""
+        if not self.authenticate(header.decode("latin-1")):  # as ASGI servers decode headers
+            return False
+        key = hashlib.sha256(header).digest()
+        with self._lock:
+            self._verified[key] = self.clock() + self.ttl
+            self._verified.move_to_end(key)
+            while len(self._verified) > _TOKEN_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return True
 
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
@@ -77,7 +156,32 @@ class RateLimiter:
         return wait
 
 
-def _problem(status: int, code: str, detail: str, headers: list[tuple[bytes, bytes]]) -> Message:
+_TEXT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+"""A JSON escape of NUL or of a surrogate (a pair is fine; a lone one is not text)."""
+
+
+def text_problems(body: bytes) -> list[dict[str, str]]:
+    """The NULs and lone surrogates in a JSON body, as ``{pointer, reason}``; [] if none
+    (or if the body is not JSON at all: the app then answers that)."""
+    if _TEXT_ESCAPE.search(body) is None:  # ~5 µs on a 7.6 KB credential
+        return []
+    try:
+        document = json.loads(body)
+        check_text(document)
+    except ValueError:  # not JSON (UnicodeDecodeError and JSONDecodeError included)
+        return []
+    except SchemaValidationError as exc:
+        return [{"pointer": e.pointer, "reason": e.reason} for e in exc.errors]
+    return []
+
+
+def _problem(
+    status: int,
+    code: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]],
+    **extra: Any,
+) -> Message:
     return {
         "status": status,
         "body": json.dumps(
@@ -86,6 +190,7 @@ def _problem(status: int, code: str, detail: str, headers: list[tuple[bytes, byt
                 "title": code.replace("-", " ").capitalize(),
                 "status": status,
                 "detail": detail,
+                **extra,
             }
         ).encode(),
         "headers": [(b"content-type", b"application/problem+json"), *headers],
@@ -109,11 +214,15 @@ class LimitsMiddleware:
         max_body_bytes: int,
         rate_per_minute: int,
         max_depth: int = 64,
+        authenticate: Callable[[str], bool] | None = None,
     ) -> None:
+        """``authenticate(authorization header)`` says whether a caller's token is valid
+        (None: no header lifts the rate limit)."""
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_depth = max_depth
         self.limiter = RateLimiter(rate_per_minute)
+        self.tokens = None if authenticate is None else VerifiedTokens(authenticate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,7 +230,20 @@ class LimitsMiddleware:
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         path = scope.get("path", "")
-        if b"authorization" not in headers and not path.startswith(UNLIMITED_PATHS):
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            await _send_problem(
+                send,
+                _problem(
+                    400,
+                    "invalid-character",
+                    "a NUL character (%00) is refused in a URL's path and query",
+                    [],
+                ),
+            )
+            return
+        if not path.startswith(UNLIMITED_PATHS) and not await self._authenticated(
+            headers.get(b"authorization")
+        ):
             client = scope.get("client") or ("-", 0)
             wait = self.limiter.take(str(client[0]))
             if wait > 0:
@@ -150,8 +272,8 @@ class LimitsMiddleware:
                 if len(body) > self.max_body_bytes:
                     await _send_problem(send, self._too_large())
                     return
-            content_type = headers.get(b"content-type", b"")
-            if b"json" in content_type and json_depth(bytes(body)) > self.max_depth:
+            content_type = headers.get(b"content-type")
+            if is_json_media_type(content_type) and json_depth(bytes(body)) > self.max_depth:
                 await _send_problem(
                     send,
                     _problem(
@@ -159,6 +281,19 @@ class LimitsMiddleware:
                         "too-deeply-nested",
                         f"JSON nested deeper than {self.max_depth} levels is refused",
                         [],
+                    ),
+                )
+                return
+            problems = text_problems(bytes(body)) if is_json_media_type(content_type) else []
+            if problems:
+                await _send_problem(
+                    send,
+                    _problem(
+                        422,
+                        "invalid-request",
+                        "the request holds text that cannot be stored or signed",
+                        [],
+                        errors=problems,
                     ),
                 )
                 return
@@ -174,6 +309,14 @@ class LimitsMiddleware:
             await self.app(scope, replay, send)
             return
         await self.app(scope, receive, send)
+
+    async def _authenticated(self, authorization: bytes | None) -> bool:
+        """Whether the caller's token authenticates (a lookup off the event loop)."""
+        if authorization is None or self.tokens is None:
+            return False
+        if self.tokens.known(authorization):
+            return True
+        return await run_in_threadpool(self.tokens.verify, authorization)
 
     def _too_large(self) -> Message:
         return _problem(

@@ -17,6 +17,7 @@ from app.problems import install_problem_handlers
 from app.runtime import Runtime
 from app.settings import Settings, load_settings
 from app.verifying import Verifying, grade_summary, summarize
+from issuer.errors import Unauthorized
 from issuer.gaps_http import gaps_router
 from issuer.http import issuer_router
 from ledger.http import log_router
@@ -55,7 +56,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             summarize=summarize,
             grade_summary=grade_summary,
             trust_list=verifying.signed_trust_list,
-            require_admin=verifying.require_admin,
+            alert_scope=verifying.alert_scope,
             log_origin=verifying.log_origin,
             status_change=verifying.status_change,
         )
@@ -68,10 +69,18 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             {"status": "ok", "origin": runtime.store.origin(), "tree_size": checkpoint.tree_size}
         )
 
+    def authenticates(authorization: str) -> bool:
+        try:
+            runtime.directory.authenticate(authorization)
+        except Unauthorized:
+            return False
+        return True
+
     app.add_middleware(
         LimitsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         rate_per_minute=settings.rate_limit_per_minute,
+        authenticate=authenticates,
     )
     return app
 

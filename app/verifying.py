@@ -38,6 +38,8 @@ from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Select
+
 from app.runtime import AUTHORITY_KEY, Runtime, utcnow
 from credentials.dataintegrity import ResolvedVerificationMethod
 from credentials.didkey import did_key_from_public_key, did_key_verification_method_id
@@ -46,7 +48,7 @@ from credentials.errors import CredentialError, DIDResolutionError, StatusListEr
 from credentials.multikey import Ed25519KeyPair
 from issuer import build
 from issuer.errors import NotFound
-from issuer.service import find_label_numbers, label_of
+from issuer.service import find_label_numbers, label_numbers_of, label_of
 from verifier.checkpoints import CheckpointMemory, InMemoryCheckpointStore
 from verifier.misuse import MisuseRules
 from verifier.pipeline import VerificationContext
@@ -438,7 +440,7 @@ class Verifying:
         did, _, fragment = method_id.partition("#")
         window: tuple[datetime, datetime | None] | None = None
         org = next((o for o in self.runtime.directory.orgs() if o.did == did), None)
-        if org is not None and fragment.startswith("key-") and fragment[4:].isdigit():
+        if org is not None and fragment.startswith("key-") and _ascii_digits(fragment[4:]):
             try:
                 version = self.runtime.keystore.version(org.key_name, int(fragment[4:]))
             except CredentialError:
@@ -465,8 +467,18 @@ class Verifying:
 
     # -- helpers for the routes ----------------------------------------------------------------
 
-    def require_admin(self, authorization: str | None) -> None:
-        self.runtime.directory.authenticate(authorization).require("admin")
+    def alert_scope(self, authorization: str | None) -> Select[Any] | None:
+        """Which misuse alerts the caller may read (see :func:`verifier.http.verifier_router`).
+
+        The label authority (``authority`` scope) reads every issuer's alerts (None); an
+        organisation's ``admin`` reads only those about its own labels. Raises
+        Unauthorized (no or a bad token) and Forbidden (neither scope).
+        """
+        principal = self.runtime.directory.authenticate(authorization)
+        if "authority" in principal.scopes:
+            return None
+        principal.require("admin")
+        return label_numbers_of(principal.org.id)
 
     def log_origin(self) -> str:
         return self.runtime.settings.log_origin
@@ -479,6 +491,11 @@ class Verifying:
         except NotFound:
             return None
         return None if change is None else change.to_json()
+
+
+def _ascii_digits(text: str) -> bool:
+    """``text`` is a non-empty run of 0-9 (``str.isdigit`` also takes ``¹``, ``٣``)."""
+    return text.isascii() and text.isdigit()
 
 
 def _same_label(held: LabelRecord, fresh: LabelRecord) -> bool:

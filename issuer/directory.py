@@ -3,9 +3,19 @@
 An organisation has a name, a Unified Social Credit Code (check character
 verified), a did:web on the deployment's public URL, a key in the encrypted
 keystore, and scopes: the credential types and product categories it may
-issue. Tokens carry scopes (``issue``, ``status``, ``admin``, and ``authority``
-for the label authority: GTIN reassignment); a token is shown once and stored
-only as its SHA-256.
+issue. Tokens carry scopes; a token is shown once and stored only as its SHA-256.
+
+Two roles, kept apart:
+
+- an issuer organisation's tokens: ``issue`` (labels, grades), ``status`` (revoke,
+  suspend, reinstate its own credentials), ``admin`` (its own organisation: its own
+  misuse alerts);
+- the label authority's tokens: ``authority`` (grading rules, every issuer's alerts,
+  GTIN reassignment). The authority is the one organisation of the deployment
+  registered with ``authority=True`` (``carbonlabel issuer add --authority``); only a
+  token of that organisation may hold the scope (:meth:`Directory.new_token` refuses
+  it elsewhere, and :meth:`Directory.authenticate` drops it from a token whose
+  organisation is not the authority).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from schemas.errors import InvalidUSCC
 from schemas.validate import check_uscc
 
 SCOPES = ("issue", "status", "admin", "authority")
+AUTHORITY_SCOPE = "authority"
 TOKEN_PREFIX = "cll_"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,46}[a-z0-9]")
 
@@ -42,6 +53,8 @@ class Org:
     key_name: str
     credential_types: tuple[str, ...]
     product_categories: tuple[str, ...]
+    authority: bool = False
+    """Whether this organisation is the deployment's label authority."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +65,7 @@ class Org:
             "key": self.key_name,
             "credentialTypes": list(self.credential_types),
             "productCategories": list(self.product_categories),
+            "authority": self.authority,
         }
 
     def may_issue(self, credential_type: str, product_category: str | None) -> None:
@@ -71,6 +85,8 @@ class Principal:
     token_prefix: str
 
     def require(self, scope: str) -> None:
+        """Raise Forbidden unless the token holds ``scope`` (``authority``: the label
+        authority; ``admin``: its own organisation only)."""
         if scope not in self.scopes:
             raise Forbidden(f"this token lacks the {scope!r} scope")
 
@@ -101,8 +117,14 @@ class Directory:
         credential_types: list[str],
         product_categories: list[str],
         now: datetime,
+        authority: bool = False,
     ) -> Org:
-        """Register an issuer and create its signing key. Raises InvalidRequest or Conflict."""
+        """Register an issuer and create its signing key.
+
+        ``authority=True`` makes it the deployment's label authority (see the module
+        docstring). Raises InvalidRequest, or Conflict (slug or USCC taken, or another
+        organisation is already the authority).
+        """
         if not _SLUG.fullmatch(slug):
             raise InvalidRequest(f"slug {slug!r} must be 3-48 of a-z, 0-9 and '-'")
         try:
@@ -121,6 +143,8 @@ class Directory:
             ).first()
         if clash is not None:
             raise Conflict(f"an issuer with slug {slug!r} or USCC {uscc} exists")
+        if authority:
+            self._refuse_second_authority(slug)
         key_name = f"org-{slug}"
         if key_name not in self.keystore.names():
             self.keystore.create(key_name, now=now)
@@ -135,9 +159,38 @@ class Directory:
                     credential_types=json.dumps(sorted(set(credential_types))),
                     product_categories=json.dumps(sorted(set(product_categories))),
                     created_at=now,
+                    authority=authority,
                 )
             )
         return self.org(slug)
+
+    def authority(self) -> Org | None:
+        """The deployment's label authority, if one is registered."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(issuer_orgs).where(issuer_orgs.c.authority.is_(True))).first()
+        return None if row is None else self._org(row)
+
+    def make_authority(self, slug: str) -> Org:
+        """Make an existing organisation the label authority (idempotent).
+
+        Raises NotFound, or Conflict if another organisation is the authority.
+        """
+        org = self.org(slug)
+        if org.authority:
+            return org
+        self._refuse_second_authority(slug)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(issuer_orgs).where(issuer_orgs.c.id == org.id).values(authority=True)
+            )
+        return self.org(slug)
+
+    def _refuse_second_authority(self, slug: str) -> None:
+        current = self.authority()
+        if current is not None and current.slug != slug:
+            raise Conflict(
+                f"{current.slug} is already this deployment's label authority; a deployment has one"
+            )
 
     @staticmethod
     def _org(row: Any) -> Org:
@@ -150,6 +203,7 @@ class Directory:
             key_name=row.key_name,
             credential_types=tuple(json.loads(row.credential_types)),
             product_categories=tuple(json.loads(row.product_categories)),
+            authority=bool(row.authority),
         )
 
     def org(self, slug: str) -> Org:
@@ -172,11 +226,20 @@ class Directory:
         return [self._org(row) for row in rows]
 
     def new_token(self, slug: str, scopes: list[str], label: str, now: datetime) -> str:
-        """Create a token for an issuer; returns it (shown once, stored hashed)."""
+        """Create a token for an organisation; returns it (shown once, stored hashed).
+
+        Raises InvalidRequest (no or unknown scopes), NotFound, and Forbidden for the
+        ``authority`` scope on an organisation that is not the label authority.
+        """
         unknown = sorted(set(scopes) - set(SCOPES))
         if not scopes or unknown:
             raise InvalidRequest(f"scopes must be among {', '.join(SCOPES)}; got {scopes}")
         org = self.org(slug)
+        if AUTHORITY_SCOPE in scopes and not org.authority:
+            raise Forbidden(
+                f"only the label authority's tokens may hold the {AUTHORITY_SCOPE!r} scope, "
+                f"and {slug} is not the authority (carbonlabel issuer add --authority)"
+            )
         prefix = secrets.token_hex(4)
         token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         with self.engine.begin() as conn:
@@ -225,7 +288,11 @@ class Directory:
         ]
 
     def authenticate(self, authorization: str | None) -> Principal:
-        """Resolve an ``Authorization: Bearer <token>`` header. Raises Unauthorized."""
+        """Resolve an ``Authorization: Bearer <token>`` header. Raises Unauthorized.
+
+        The ``authority`` scope counts only while the token's organisation is the
+        label authority.
+        """
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
         token = authorization[7:].strip()
@@ -237,4 +304,8 @@ class Directory:
             raise Unauthorized("unknown token")
         if row.revoked_at is not None:
             raise Unauthorized("this token has been revoked")
-        return Principal(self.org_by_id(row.org_id), frozenset(row.scopes.split()), row.prefix)
+        org = self.org_by_id(row.org_id)
+        scopes = frozenset(row.scopes.split())
+        if not org.authority:
+            scopes -= {AUTHORITY_SCOPE}
+        return Principal(org, scopes, row.prefix)

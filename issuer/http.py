@@ -3,7 +3,8 @@
 ``issuer_router(service, directory, did_documents)`` returns the routes; the
 app mounts them and maps :class:`issuer.errors.IssuerError` to problem details.
 Issuing and status endpoints need ``Authorization: Bearer <token>`` with the
-``issue``, ``status`` or ``admin`` scope.
+``issue`` or ``status`` scope; publishing a grading rule needs ``authority`` (the
+label authority's tokens only, see :mod:`issuer.directory`).
 """
 
 import io
@@ -367,7 +368,12 @@ def issuer_router(
         )
         return {"credentialId": body.credentialId, "status": state}
 
-    @router.post("/grading-rules", status_code=201, tags=["grading"], summary="Publish a rule")
+    @router.post(
+        "/grading-rules",
+        status_code=201,
+        tags=["grading"],
+        summary="Publish a grading rule (label authority: `authority` scope)",
+    )
     def publish_rule(rule: Annotated[dict[str, Any], Body()], caller: Caller) -> Any:
         return service.publish_rule(caller, rule)
 

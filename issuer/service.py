@@ -32,9 +32,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Select, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from credentials.canonical import canonicalize_jcs
 from credentials.dataintegrity import EDDSA_RDFC_2022, sign, sign_serialized
@@ -73,6 +74,7 @@ from schemas import logentry
 from schemas.digitallink import DigitalLinkError, digital_link, label_link, new_serial
 from schemas.errors import InvalidGTIN, InvalidUSCC, NotGradable, SchemaValidationError
 from schemas.grading import grade, rule_digest
+from schemas.issuable import check_text, check_times
 from schemas.logentry import entry_bytes
 from schemas.validate import check_gtin, check_uscc, validate
 from schemas.vocabulary import KINDS
@@ -123,6 +125,19 @@ def printed_link(link: str | None, label_number: str | None) -> str | None:
 
 def _problems(exc: SchemaValidationError, prefix: str = "") -> list[FieldProblem]:
     return [FieldProblem(prefix + e.pointer, e.reason) for e in exc.errors]
+
+
+def _plain_text(document: Any, what: str, prefix: str = "") -> None:
+    """Raise InvalidRequest naming every NUL or lone surrogate in ``document``."""
+    try:
+        check_text(document)
+    except SchemaValidationError as exc:
+        raise InvalidRequest(
+            f"the {what} holds text that cannot be signed", _problems(exc, prefix)
+        ) from exc
+
+
+_DUPLICATE = "a credential with this id or label number already exists; nothing was logged"
 
 
 def request_hash(body: Any) -> str:
@@ -471,8 +486,8 @@ class IssuerService:
         """
         principal.require("issue")
         org = principal.org
-        self._check_label_request(org, request)
         now = self.clock()
+        self._check_label_request(org, request, now)
         earlier = self._idempotent(org, idempotency_key, request, now)
         if earlier is not None:
             return earlier
@@ -556,10 +571,11 @@ class IssuerService:
             try:
                 if key is not None and key in seen_keys:
                     raise Conflict(f"Idempotency-Key {key!r} is used twice in this batch")
-                self._check_label_request(org, request)
+                now = self.clock()
+                self._check_label_request(org, request, now)
                 if key is not None:
                     seen_keys.add(key)
-                checked.append((position, request, key, self.clock()))
+                checked.append((position, request, key, now))
             except (InvalidRequest, Forbidden, Conflict) as exc:
                 results[position] = exc
         keyed = [(key, request, now) for _, request, key, now in checked if key is not None]
@@ -606,15 +622,22 @@ class IssuerService:
                 kept.append(item)
         return kept
 
-    def _check_label_request(self, org: Org, request: Mapping[str, Any]) -> None:
-        """Validate a LabelRequest and the issuer's scope for its category.
+    def _check_label_request(self, org: Org, request: Mapping[str, Any], now: datetime) -> None:
+        """Validate a LabelRequest to be issued at ``now`` and the issuer's scope for its
+        category: text that can be signed (:func:`schemas.issuable.check_text`), the
+        schema, and times that make sense at ``now`` (:func:`schemas.issuable.check_times`).
 
         Raises InvalidRequest (every error, with pointers) and Forbidden.
         """
+        _plain_text(request, "label request")
         try:
             validate("LabelRequest", request)
         except SchemaValidationError as exc:
             raise InvalidRequest("the label request does not validate", _problems(exc)) from exc
+        try:
+            check_times("LabelRequest", request, now)
+        except SchemaValidationError as exc:
+            raise InvalidRequest("the label request cannot be issued now", _problems(exc)) from exc
         org.may_issue(LABEL_TYPE, request["product"].get("productCategory"))
 
     def _prepare_label(
@@ -698,11 +721,17 @@ class IssuerService:
         of any type logged here with status entries the deployment does not
         control would answer ``revocation: true`` and still verify.
 
+        Also refused before anything is logged: text with NUL or lone surrogates, a
+        validity window already over or inverted, an assessment or reference period in
+        the future (InvalidRequest, 422, pointers under ``/credential``), an ``id`` or
+        label number that exists (Conflict, 409).
+
         Raises Forbidden, InvalidRequest (with pointers), Conflict, IssuanceFailed;
         nothing is allocated or logged for a refused request.
         """
         principal.require("issue")
         org = principal.org
+        _plain_text(credential, "credential", "/credential")
         document = dict(credential)
         if "proof" in document:
             raise InvalidRequest(
@@ -743,9 +772,16 @@ class IssuerService:
         scoped_type = kind or types[-1]
         org.may_issue(scoped_type, category)
         now = self.clock()
+        try:
+            check_times(kind or scoped_type, document, now)
+        except SchemaValidationError as exc:
+            raise InvalidRequest(
+                "the credential cannot be issued now", _problems(exc, "/credential")
+            ) from exc
         earlier = self._idempotent(org, idempotency_key, dict(credential), now)
         if earlier is not None:
             return earlier
+        self._refuse_existing(document)
         document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
         position = self._allocate(org, now)
         document["credentialStatus"] = self._status_entries(position)
@@ -783,6 +819,36 @@ class IssuerService:
             gtin_pointer=_CREDENTIAL_GTIN,
         )
         return self._log(pending)
+
+    def _refuse_existing(self, document: Mapping[str, Any]) -> None:
+        """Raise Conflict (409) if the credential's ``id`` or label number is already stored.
+
+        Checked before a status position is taken and anything is logged; a request
+        racing another with the same id still fails cleanly in :meth:`_log`.
+        """
+        subject = document.get("credentialSubject")
+        number = subject.get("labelNumber") if isinstance(subject, Mapping) else None
+        credential_id = document.get("id")
+        conditions = []
+        if isinstance(credential_id, str):
+            conditions.append(issued_credentials.c.credential_id == credential_id)
+        if isinstance(number, str):
+            conditions.append(issued_credentials.c.label_number == number)
+        if not conditions:
+            return
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(issued_credentials.c.credential_id, issued_credentials.c.label_number).where(
+                    or_(*conditions)
+                )
+            ).first()
+        if found is None:
+            return
+        if found.credential_id == credential_id:
+            raise Conflict(
+                f"credential {credential_id} already exists; nothing was logged",
+            )
+        raise Conflict(f"label number {number} is already taken; nothing was logged")
 
     def _pending(
         self,
@@ -870,19 +936,34 @@ class IssuerService:
     def _log(self, pending: _Pending) -> Issued:
         """Append one entry, wait for its commit, prove it.
 
-        Raises IssuanceFailed, and GtinTaken when the entry's hook refused it (the
-        GTIN was bound to another manufacturer meanwhile; nothing was logged).
+        Raises IssuanceFailed; GtinTaken when the entry's hook refused it (the
+        GTIN was bound to another manufacturer meanwhile; nothing was logged); and
+        Conflict when the credential's row clashes with a stored one (same id or label
+        number, stored since :meth:`_refuse_existing` looked): the row is written inside
+        the entry's commit, so the entry is rolled back with it and nothing is logged.
         """
         gtins = [] if pending.gtin is None else [pending.gtin]
         self.gtins.add_in_flight(gtins)
         try:
             sequenced = self.sequencer.append(pending.data, pending.store, LOG_TIMEOUT_S)
             receipt = self.store.receipt(sequenced.index, sequenced.tree_size).to_json()
+        except IntegrityError as exc:
+            raise self._refused_row(pending, exc) from exc
         except (LedgerError, TimeoutError) as exc:
             raise IssuanceFailed(f"the log did not commit the credential: {exc}") from exc
         finally:
             self.gtins.remove_in_flight(gtins)
         return pending.issued(receipt, sequenced.index)
+
+    def _refused_row(self, pending: _Pending, exc: IntegrityError) -> IssuerError:
+        """Why the database refused a credential's row (and so its entry, rolled back):
+        Conflict if a stored credential now has its id or label number, else
+        IssuanceFailed (another constraint or trigger)."""
+        try:
+            self._refuse_existing(pending.credential)
+        except Conflict:
+            return Conflict(_DUPLICATE)
+        return IssuanceFailed(f"the log did not commit the credential: {exc}")
 
     def _submit_many(self, pending: Sequence[_Pending]) -> list[Future[Sequenced]] | IssuerError:
         """Hand every entry to the sequencer at once: their futures, or why none was taken."""
@@ -910,6 +991,8 @@ class IssuerService:
                 sequenced = future.result(max(0.0, deadline - time.monotonic()))
             except GtinTaken as exc:  # its hook refused it: the entry is not in the log
                 results[position] = exc
+            except IntegrityError as exc:  # rolled back with its entry: see _log
+                results[position] = self._refused_row(pending[position], exc)
             except TimeoutError:
                 results[position] = IssuanceFailed(
                     f"the log did not commit the credential within {LOG_TIMEOUT_S:g} s "
@@ -1005,8 +1088,13 @@ class IssuerService:
     # -- grading rules and grades ----------------------------------------------------------
 
     def publish_rule(self, principal: Principal, rule: Mapping[str, Any]) -> dict[str, Any]:
-        """POST /grading-rules (admin scope): validate, log and store a grading rule."""
-        principal.require("admin")
+        """POST /grading-rules: validate, log and store a grading rule.
+
+        Only the label authority publishes rules (they apply to every issuer): raises
+        Forbidden without the ``authority`` scope, InvalidRequest, Conflict, IssuanceFailed.
+        """
+        principal.require("authority")
+        _plain_text(rule, "grading rule")
         try:
             validate("GradingRule", rule)
         except SchemaValidationError as exc:
@@ -1098,6 +1186,17 @@ class IssuerService:
             outcome = grade(footprint, rule, at=now, product_category=row.product_category)
         except NotGradable as exc:
             raise NotGradableError(exc.reason, exc.detail) from exc
+        try:  # the grade's validity ends with the label's: an expired label cannot be graded
+            check_times(GRADE_TYPE, {"validUntil": label_credential.get("validUntil")}, now)
+        except SchemaValidationError as exc:
+            raise InvalidRequest(
+                f"label {label} has expired and cannot be graded",
+                [
+                    FieldProblem(
+                        "/label", f"the label expired at {label_credential.get('validUntil')}"
+                    )
+                ],
+            ) from exc
         earlier = self._idempotent(org, idempotency_key, [label, rule_id, rule_version], now)
         if earlier is not None:
             return earlier
@@ -1433,6 +1532,13 @@ def find_label_numbers(
             if found:
                 return found
     return []
+
+
+def label_numbers_of(org_id: int) -> Select[tuple[str | None]]:
+    """The label numbers of one organisation's labels, as a query (for a subquery)."""
+    return select(issued_credentials.c.label_number).where(
+        issued_credentials.c.org_id == org_id, issued_credentials.c.label_number.is_not(None)
+    )
 
 
 def label_of(engine: Engine, credential_id: str) -> str | None:

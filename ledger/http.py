@@ -33,15 +33,21 @@ def not_found(code: str, detail: str) -> HTTPException:
 
 
 def parse_non_negative(value: str | None, name: str, *, required: bool = True) -> int | None:
-    """Parse a decimal query parameter; a 400 names the parameter and the reason."""
+    """Parse a decimal parameter; a 400 names the parameter and the reason.
+
+    Only ASCII digits count: ``str.isdigit`` also accepts ``¹`` (which ``int`` refuses)
+    and ``٣`` (which ``int`` reads as 3).
+    """
     if value is None or value == "":
         if required:
-            raise bad_request("missing-parameter", f"query parameter {name!r} is required")
+            raise bad_request("missing-parameter", f"parameter {name!r} is required")
         return None
-    if not value.isdigit() or (len(value) > 1 and value[0] == "0") or len(value) > 19:
+    digits = value.isascii() and value.isdigit()
+    if not digits or (len(value) > 1 and value[0] == "0") or len(value) > 19:
         raise bad_request(
             "invalid-parameter",
-            f"query parameter {name!r} must be a non-negative decimal integer, got {value!r}",
+            f"parameter {name!r} must be a non-negative decimal integer (ASCII digits 0-9), "
+            f"got {value!r}",
         )
     return int(value)
 

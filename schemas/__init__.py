@@ -19,6 +19,7 @@ from schemas.grading import (
     grade,
     rule_digest,
 )
+from schemas.issuable import FUTURE_TOLERANCE, check_text, check_times
 from schemas.validate import (
     check_gtin,
     check_uscc,
@@ -37,6 +38,7 @@ from schemas.vocabulary import (
 
 __all__ = [
     "DCC_CONTEXTS",
+    "FUTURE_TOLERANCE",
     "KINDS",
     "LABEL_CONTEXT_URL",
     "NOT_GRADABLE_REASONS",
@@ -54,6 +56,8 @@ __all__ = [
     "SchemaValidationError",
     "UnknownSchemaKind",
     "check_gtin",
+    "check_text",
+    "check_times",
     "check_uscc",
     "context_documents",
     "grade",

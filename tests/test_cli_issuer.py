@@ -163,7 +163,7 @@ def test_demo_seeds_once(deployment: Settings, capsys: pytest.CaptureFixture[str
     code, out, err = run(capsys, "demo", "--json")
     assert code == 0, err
     first = json.loads(out)
-    assert set(first["tokens"]) == {"admin", "issue"}
+    assert set(first["tokens"]) == {"admin", "issue", "authority"}
     assert first["issuer"].startswith("did:web:")
     assert len(first["labels"]) >= 100
     assert {"number", "uri", "credential_id"} <= set(first["labels"][0])

@@ -56,6 +56,7 @@ def setup_orgs(runtime: Runtime) -> dict[str, dict[str, str]]:
             credential_types=["CarbonLabelCredential", "GradeResultCredential"],
             product_categories=["room-air-conditioner"],
             now=now,
+            authority=slug == "gd-clc",  # the committee is the deployment's label authority
         )
 
     def bearer(slug: str, *scopes: str) -> dict[str, str]:

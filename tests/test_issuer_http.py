@@ -36,11 +36,13 @@ def api(deployment: Settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
         credential_types=["CarbonLabelCredential", "GradeResultCredential"],
         product_categories=["room-air-conditioner"],
         now=now,
+        authority=True,  # the committee is also the label authority, which publishes rules
     )
     tokens = {
         "issue": runtime.directory.new_token("gd-clc", ["issue"], "t", now),
         "status": runtime.directory.new_token("gd-clc", ["status"], "t", now),
         "admin": runtime.directory.new_token("gd-clc", ["admin"], "t", now),
+        "authority": runtime.directory.new_token("gd-clc", ["authority"], "t", now),
     }
     with TestClient(create_app(deployment, runtime)) as client:
         yield client, tokens
@@ -181,7 +183,10 @@ def test_rules_and_grades(api: tuple[TestClient, dict[str, str]]) -> None:
     assert (
         client.post("/grading-rules", json=RULE, headers=bearer(tokens["issue"])).status_code == 403
     )
-    response = client.post("/grading-rules", json=RULE, headers=bearer(tokens["admin"]))
+    assert (
+        client.post("/grading-rules", json=RULE, headers=bearer(tokens["admin"])).status_code == 403
+    )
+    response = client.post("/grading-rules", json=RULE, headers=bearer(tokens["authority"]))
     assert response.status_code == 201, response.text
     served = client.get(f"/grading-rules/{RULE['id']}/{RULE['version']}")
     assert served.json() == RULE
@@ -219,7 +224,8 @@ def test_ungradable_label_is_422_with_the_reason(api: tuple[TestClient, dict[str
     rule["version"] = "9.0.0"
     rule["boundary"] = "cradle-to-gate"
     assert (
-        client.post("/grading-rules", json=rule, headers=bearer(tokens["admin"])).status_code == 201
+        client.post("/grading-rules", json=rule, headers=bearer(tokens["authority"])).status_code
+        == 201
     )
     label = issue(client, tokens)
     response = client.post(
@@ -336,7 +342,7 @@ def test_issued_credentials_cannot_be_rewritten(
         },
         headers=bearer(tokens["status"]),
     )
-    assert client.post("/grading-rules", json=RULE, headers=bearer(tokens["admin"])).is_success
+    assert client.post("/grading-rules", json=RULE, headers=bearer(tokens["authority"])).is_success
     runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
     with pytest.raises(DBAPIError, match="append-only"), runtime.engine.begin() as conn:
         conn.execute(text(statement))

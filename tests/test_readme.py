@@ -57,7 +57,11 @@ def test_readme_walkthrough_and_http_examples_run(
     assert len(list(Path("my-batch").glob("*.png"))) >= 128
 
     tokens = json.loads((tmp_path / "var-walkthrough/demo-tokens.json").read_text())
-    variables = {"$ISSUE_TOKEN": tokens["issue"], "$ADMIN_TOKEN": tokens["admin"]}
+    variables = {
+        "$ISSUE_TOKEN": tokens["issue"],
+        "$ADMIN_TOKEN": tokens["admin"],
+        "$AUTHORITY_TOKEN": tokens["authority"],
+    }
     label = json.loads(Path("my-label.json").read_text())["verifiableCredential"]
     variables["$LABEL"] = label["credentialSubject"]["labelNumber"]
     with TestClient(create_app(load_settings())) as client:

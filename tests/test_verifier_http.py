@@ -37,8 +37,11 @@ def api(deployment: Settings) -> Iterator[tuple[TestClient, dict[str, Any]]]:
         credential_types=["CarbonLabelCredential", "GradeResultCredential"],
         product_categories=["room-air-conditioner"],
         now=now,
+        authority=True,  # the committee is also the label authority (rules, every alert)
     )
-    token = runtime.directory.new_token("gd-clc", ["issue", "status", "admin"], "t", now)
+    token = runtime.directory.new_token(
+        "gd-clc", ["issue", "status", "admin", "authority"], "t", now
+    )
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(deployment, runtime)) as client:
         label = client.post("/labels", json=REQUEST, headers=headers).json()

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select
 
 from credentials.dataintegrity import verify as verify_proof
 from credentials.errors import CredentialError
@@ -108,7 +109,7 @@ def verifier_router(
     summarize: Callable[[Mapping[str, Any]], Mapping[str, Any]],
     grade_summary: Callable[[Mapping[str, Any]], Mapping[str, Any]],
     trust_list: Callable[[], Mapping[str, Any]],
-    require_admin: Callable[[str | None], None],
+    alert_scope: Callable[[str | None], Select[Any] | None],
     log_origin: Callable[[], str],
     status_change: Callable[[str], Mapping[str, Any] | None] = lambda _: None,
 ) -> APIRouter:
@@ -116,8 +117,11 @@ def verifier_router(
     summary, ``grade_summary`` a grade credential into its grade block, and
     ``status_change(credential_id)`` gives the logged change behind a revoked or
     suspended label (``purpose``, ``at``, ``reason``, ``logIndex``; read only for such
-    a verdict, at each scan). The router's lifespan writes the queued scans and alerts
-    when the app shuts down."""
+    a verdict, at each scan). ``alert_scope(authorization header)`` decides which misuse
+    alerts the caller sees: None for all of them (the label authority), or the label
+    numbers of the caller's own organisation (see :meth:`VerifierService.alerts`); it
+    raises to refuse. The router's lifespan writes the queued scans and alerts when the
+    app shuts down."""
 
     @asynccontextmanager
     async def lifespan(_: object) -> AsyncIterator[None]:
@@ -128,8 +132,10 @@ def verifier_router(
 
     router = APIRouter(lifespan=lifespan)
 
-    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        require_admin(authorization)
+    def visible_alerts(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Select[Any] | None:
+        return alert_scope(authorization)
 
     @router.post("/credentials/verify", tags=["verifier"], summary="VC-API verify a credential")
     def verify_credential(body: VerifyCredentialRequest) -> JSONResponse:
@@ -344,13 +350,17 @@ def verifier_router(
     def get_trust_list() -> Any:
         return JSONResponse(dict(trust_list()), headers={"Cache-Control": "public, max-age=300"})
 
-    @router.get("/alerts", tags=["verifier"], summary="Misuse alerts (admin)")
+    @router.get(
+        "/alerts",
+        tags=["verifier"],
+        summary="Misuse alerts: every issuer's (authority), or one organisation's own (admin)",
+    )
     def get_alerts(
-        _: Annotated[None, Depends(admin)],
+        labels: Annotated[Select[Any] | None, Depends(visible_alerts)],
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         code: str | None = None,
     ) -> Any:
-        return {"alerts": service.alerts(limit, code)}
+        return {"alerts": service.alerts(limit, code, labels)}
 
     return router
 
@@ -586,7 +596,8 @@ def _view(
     record = outcome.record
     receipt = record.bundle.get("receipt") or {}
     checkpoint = str(receipt.get("checkpoint", "")).split("\n")
-    tree_size = int(checkpoint[1]) if len(checkpoint) > 1 and checkpoint[1].isdigit() else None
+    size = checkpoint[1] if len(checkpoint) > 1 else ""
+    tree_size = int(size) if size.isascii() and size.isdigit() else None
     grade = None
     if outcome.grade_credential is not None and (
         outcome.grade is None or outcome.grade.verdict is Verdict.GENUINE

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Select, insert, select
 
 from credentials.errors import CredentialError
 from credentials.vc import parse_datetime
@@ -704,12 +704,24 @@ class VerifierService:
         """Flush and stop the recorder (the app's shutdown)."""
         self.recorder.close()
 
-    def alerts(self, limit: int = 100, code: str | None = None) -> list[dict[str, Any]]:
-        """Newest alerts first (for the authority), including those still queued."""
+    def alerts(
+        self,
+        limit: int = 100,
+        code: str | None = None,
+        label_numbers: Select[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest alerts first, including those still queued.
+
+        ``label_numbers`` (a SELECT of one column in this database) keeps only the
+        alerts about those labels: an issuer organisation's own. None: every alert,
+        including scans of GTINs no label answers (for the label authority).
+        """
         self.flush()
         query = select(alerts).order_by(alerts.c.id.desc()).limit(limit)
         if code is not None:
             query = query.where(alerts.c.code == code)
+        if label_numbers is not None:
+            query = query.where(alerts.c.label_number.in_(label_numbers.scalar_subquery()))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from ledger.store.types import UTCDateTime
@@ -49,6 +50,9 @@ issuer_orgs = Table(
     Column("credential_types", Text, nullable=False),  # JSON list
     Column("product_categories", Text, nullable=False),  # JSON list
     Column("created_at", UTCDateTime(), nullable=False),
+    # The deployment's label authority (at most one organisation): only its tokens may
+    # hold the ``authority`` scope (issuer/directory.py).
+    Column("authority", Boolean, nullable=False, server_default=false()),
 )
 
 api_tokens = Table(
