@@ -178,13 +178,28 @@ def _revoke(client: Client, port: int, credential_id: str) -> tuple[int, bytes]:
 
 
 def _verdict(client: Client, port: int, credential: Mapping[str, Any]) -> str:
+    return _verify(client, port, credential)[0]
+
+
+def _verify(client: Client, port: int, credential: Mapping[str, Any]) -> tuple[str, str]:
+    """The verdict of ``POST /credentials/verify`` and, unless genuine, why (failed checks
+    and warnings, one line)."""
     status, payload = client.request(
         port, "POST", "/credentials/verify", {"verifiableCredential": credential}
     )
     if status not in (200, 400):  # VC-API: 400 with the result when not verified
         raise RuntimeError(f"verify on port {port} answered {status}: {payload[:300]!r}")
-    verdict: str = json.loads(payload)["verdict"]
-    return verdict
+    answer = json.loads(payload)
+    verdict: str = answer["verdict"]
+    if verdict == "genuine":
+        return verdict, ""
+    why = [
+        f"{r.get('check')}: {r.get('message')}"
+        for r in answer.get("results", [])
+        if r.get("outcome") not in ("passed", "skipped")
+    ]
+    why += [str(w) for w in answer.get("warnings", [])]
+    return verdict, "; ".join(why)
 
 
 # -- the deployment -----------------------------------------------------------------------
@@ -347,6 +362,8 @@ class Sample:
     post_s: float
     status: int
     shown_s: list[float] = field(default_factory=list)
+    odd: list[str] = field(default_factory=list)
+    """Verdicts seen that were neither ``genuine`` (before) nor ``revoked`` (after), and why."""
 
     @property
     def all_s(self) -> float:
@@ -357,24 +374,30 @@ def freshness_sample(token: str, ports: Sequence[int], label: Label, via: int) -
     """Verify ``label`` genuine on every server, revoke it through ``ports[via]``, then time
     (from the POST's answer) until every server's verify says ``revoked``."""
     clients = [Client() for _ in ports]
+    odd: list[str] = []
     try:
         for client, port in zip(clients, ports, strict=True):
-            verdict = _verdict(client, port, label.credential)
+            verdict, why = _verify(client, port, label.credential)
+            if verdict == "revoked":
+                raise RuntimeError(f"label {label.id} reads revoked before its revocation")
             if verdict != "genuine":
-                raise RuntimeError(f"label {label.id} reads {verdict!r} before its revocation")
+                odd.append(f"before the change: {verdict} ({why})")
         poster = Client(token)
         started = time.perf_counter()
         status, _ = _revoke(poster, ports[via], label.id)
         answered = time.perf_counter()
         poster.close()
-        sample = Sample(answered - started, status)
+        sample = Sample(answered - started, status, odd=odd)
         if status != 200:
             return sample
 
         def until_revoked(server: int) -> float:
             while True:
-                if _verdict(clients[server], ports[server], label.credential) == "revoked":
+                verdict, why = _verify(clients[server], ports[server], label.credential)
+                if verdict == "revoked":
                     return time.perf_counter() - answered
+                if verdict != "genuine":
+                    odd.append(f"after the change: {verdict} ({why})")
                 if time.perf_counter() - answered > SHOW_WITHIN:
                     raise RuntimeError(
                         f"port {ports[server]} still does not show {label.id} revoked "
@@ -599,6 +622,7 @@ def _freshness_row(
         "phase": phase,
         "samples": len(samples),
         "errors": sum(1 for s in samples if s.status != 200),
+        "odd_verdicts": sum(len(s.odd) for s in samples),
         "post_p50_ms": statistics.median(s.post_s for s in samples) * 1000,
         "all_p50_ms": statistics.median(shown) * 1000 if shown else None,
         "all_p99_ms": _percentile(shown, 0.99) * 1000 if shown else None,
@@ -650,6 +674,7 @@ def one_store(
                 if samples[-1].status == 200:
                     revoked.add(label.id)
             rows.append(_freshness_row(store, "quiet", samples, (load_before, os.getloadavg()[0])))
+            rows += _odd_rows(store, "quiet", samples)
 
             warm = Client()
             for label in bulk[:20]:  # both servers hold the list and the verifier is warm
@@ -694,6 +719,7 @@ def one_store(
             rows.append(
                 _freshness_row(store, "under load", loaded_samples, (load_before, load_after))
             )
+            rows += _odd_rows(store, "under load", loaded_samples)
             revoked |= {note for _, _, status, note in outcomes if status == 200}
             errors = Counter(
                 f"{status}: {note[:120]}" for _, _, status, note in outcomes if status != 200
@@ -717,6 +743,16 @@ def one_store(
                     if path.exists():  # the raw stacks, for flame graphs (bench/out/)
                         shutil.copy(path, args.out / f"status-py-spy-{store}-{stamp}-{number}.txt")
     return rows
+
+
+def _odd_rows(store: str, phase: str, samples: Sequence[Sample]) -> list[dict[str, Any]]:
+    """A failed check per distinct verdict that was neither genuine (before the change) nor
+    revoked (after it): an unaffected label must read genuine throughout."""
+    seen = Counter(odd[:300] for sample in samples for odd in sample.odd)
+    return [
+        {"kind": "check", "store": store, "check": f"{phase}, ×{count}: {odd}", "ok": False}
+        for odd, count in seen.most_common(5)
+    ]
 
 
 @contextmanager
@@ -930,6 +966,7 @@ def tables(rows: list[dict[str, Any]]) -> list[TableSpec]:
                 "phase",
                 "samples",
                 "errors",
+                "odd verdicts",
                 "POST p50 ms",
                 "all p50 ms",
                 "all p99 ms",
@@ -943,6 +980,7 @@ def tables(rows: list[dict[str, Any]]) -> list[TableSpec]:
                     r["phase"],
                     fmt(r["samples"]),
                     fmt(r["errors"]),
+                    fmt(r["odd_verdicts"]),
                     fmt(r["post_p50_ms"], 1),
                     fmt(r["all_p50_ms"], 1),
                     fmt(r["all_p99_ms"], 1),
