@@ -636,6 +636,8 @@ def _freshness_row(
 def one_store(
     args: argparse.Namespace, settings: dict[str, Any], store: str, console: Any
 ) -> list[dict[str, Any]]:
+    """Every measurement on one fresh deployment on ``store``; raises RuntimeError when a
+    server does not start, a request the bench relies on fails, or a change never shows."""
     rows: list[dict[str, Any]] = []
     with (
         tempfile.TemporaryDirectory(prefix="carbonlabel-status-bench-") as scratch,
